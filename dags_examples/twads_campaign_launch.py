@@ -1,0 +1,138 @@
+"""Weekly campaign launch on the X Ads API: the provider's main job, end to end.
+
+What it does, every week, for the flight that starts at the end of the data interval:
+
+1. ``create_line_item``: a line item in the campaign, created **PAUSED** so nothing spends yet; its name comes
+   from the data interval, so a retried, cleared or re-triggered run finds it instead of creating another.
+2. ``load_targeting`` + ``attach_targeting``: a few hundred targeting criteria from
+   ``dags_examples/data/launch_targeting.json`` (or the ``criteria_file`` param), attached through the batch
+   endpoint in ``replace`` mode: the line item ends up with exactly this set, re-runs change nothing.
+3. ``promote_tweets``: the Tweets in the ``tweet_ids`` param (already promoted ones are skipped).
+4. ``wait_for_approval``: a deferrable sensor that frees its worker slot while X reviews the Tweets, and
+   succeeds when every promoted Tweet of the line item is ACCEPTED (a REJECTED one fails fast).
+5. ``activate``: the line item goes ACTIVE and starts spending.
+
+If any step fails, ``rollback`` deletes the line item this run created (targeting and promoted Tweets go
+with it) and the run is marked failed, so nothing half-launched keeps spending.
+
+Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). ``make demo`` points it at the
+local emulator. To change: the ``campaign_id``, ``tweet_ids``, ``bid_amount_local_micro`` and
+``criteria_file`` params, the schedule, and ``objective`` (it must match the campaign's other line items).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+
+from airflow_provider_twads.operators.line_items import (
+    CreateLineItemOperator,
+    DeleteLineItemOperator,
+    UpdateLineItemOperator,
+)
+from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperator
+from airflow_provider_twads.operators.targeting import BatchTargetingOperator
+from airflow_provider_twads.sensors.cursor import AdsCursorSensor
+
+LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
+
+with DAG(
+    dag_id="twads_campaign_launch",
+    description="Create a PAUSED line item, attach targeting, promote Tweets, wait for approval, activate.",
+    doc_md=__doc__,
+    schedule="@weekly",
+    start_date=pendulum.datetime(2026, 1, 5, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": datetime.timedelta(seconds=5)},
+    params={
+        "campaign_id": Param("8gdx6", type="string", description="Campaign to launch into."),
+        "tweet_ids": Param(
+            [str(1_600_000_000_000_000_000 + i) for i in range(20)],
+            type="array",
+            description="Tweets to promote on the line item.",
+        ),
+        "bid_amount_local_micro": Param(1_500_000, type="integer", minimum=1, description="Bid, micro-units."),
+        "criteria_file": Param(
+            "data/launch_targeting.json",
+            type="string",
+            description="Targeting criteria (JSON), relative to this DAG's folder.",
+        ),
+    },
+    tags=["twads", "example"],
+) as dag:
+    create_line_item = CreateLineItemOperator(
+        task_id="create_line_item",
+        campaign_id="{{ params.campaign_id }}",
+        name="spring-running {{ data_interval_end | ds }}",
+        objective="ENGAGEMENTS",
+        product_type="PROMOTED_TWEETS",
+        placements=["ALL_ON_TWITTER"],
+        bid_strategy="MAX",
+        bid_amount_local_micro="{{ params.bid_amount_local_micro }}",
+        # A one-week flight starting when the interval closes (for a manual run: at its logical date).
+        start_time="{{ data_interval_end }}",
+        end_time="{{ data_interval_end.add(days=7) }}",
+        entity_status="PAUSED",
+    )
+
+    @task
+    def load_targeting(criteria_file: str) -> list[dict[str, str]]:
+        """Read the criteria at run time (never at parse time), relative to this DAG's folder."""
+        import json
+        from pathlib import Path
+
+        path = Path(criteria_file)
+        if not path.is_absolute():
+            path = Path(__file__).parent / path
+        criteria: list[dict[str, str]] = json.loads(path.read_text())["criteria"]
+        return criteria
+
+    attach_targeting = BatchTargetingOperator(
+        task_id="attach_targeting",
+        line_item_ids=LINE_ITEM,
+        criteria=load_targeting("{{ params.criteria_file }}"),
+        mode="replace",
+    )
+
+    promote_tweets = PromoteTweetsOperator(
+        task_id="promote_tweets",
+        line_item_id=LINE_ITEM,
+        tweet_ids="{{ params.tweet_ids | join(',') }}",
+    )
+
+    wait_for_approval = AdsCursorSensor(
+        task_id="wait_for_approval",
+        resource="promoted_tweets",
+        filters={"line_item_ids": [LINE_ITEM]},
+        approval_status="ACCEPTED",
+        deferrable=True,
+        poke_interval=2,
+        timeout=6 * 60 * 60,
+    )
+
+    activate = UpdateLineItemOperator(
+        task_id="activate",
+        line_item_id=LINE_ITEM,
+        entity_status="ACTIVE",
+    )
+
+    rollback = DeleteLineItemOperator(
+        task_id="rollback",
+        line_item_id=LINE_ITEM,
+        trigger_rule="one_failed",
+        retries=3,
+    )
+
+    @task(trigger_rule="one_failed")
+    def mark_failed() -> None:
+        """Keep the run red after a successful rollback (the rollback alone would leave it green)."""
+        raise RuntimeError("the launch failed at an earlier step; its line item was rolled back")
+
+    steps = [create_line_item, attach_targeting, promote_tweets, wait_for_approval, activate]
+    create_line_item >> [attach_targeting, promote_tweets]
+    [attach_targeting, promote_tweets] >> wait_for_approval >> activate
+    steps >> rollback
+    steps >> mark_failed()

@@ -1,0 +1,57 @@
+"""Wait until a DRAFT campaign is activated in the X Ads UI, then launch a line item into it.
+
+Draft campaigns and line items can be activated or paused only in the Ads UI, never through the API (see
+the README's troubleshooting). This DAG lets a person review and activate the draft there; a deferrable
+sensor (no worker slot held while waiting) watches the campaign listing with ``with_draft=true`` until the
+campaign's ``entity_status`` is ACTIVE, then a PAUSED line item is created in it and activated.
+
+Connection: ``twitter_ads_default``. To change: the ``draft_campaign_id`` param and the line item settings.
+With ``make demo``'s emulator, ``emu.admin.activate("campaigns", "6aian")`` (or
+``POST /_emulator/ui/campaigns/6aian/activate``) plays the person clicking "activate" in the Ads UI.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
+from airflow_provider_twads.sensors.cursor import AdsCursorSensor
+
+with DAG(
+    dag_id="twads_draft_watcher",
+    description="Wait for a draft campaign to be activated in the Ads UI, then launch into it.",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 5, tz="UTC"),
+    catchup=False,
+    params={"draft_campaign_id": Param("6aian", type="string")},
+    tags=["twads", "example"],
+) as dag:
+    wait_for_activation = AdsCursorSensor(
+        task_id="wait_for_activation",
+        resource="campaigns",
+        filters={"campaign_ids": ["{{ params.draft_campaign_id }}"], "with_draft": True},
+        entity_status="ACTIVE",
+        deferrable=True,
+        poke_interval=60,
+        timeout=7 * 24 * 60 * 60,
+    )
+
+    create = CreateLineItemOperator(
+        task_id="create_line_item",
+        campaign_id="{{ params.draft_campaign_id }}",
+        name="after-review {{ data_interval_end | ds }}",
+        objective="ENGAGEMENTS",
+        product_type="PROMOTED_TWEETS",
+        placements=["ALL_ON_TWITTER"],
+        bid_strategy="AUTO",
+        start_time="{{ data_interval_end }}",
+        end_time="{{ data_interval_end.add(days=7) }}",
+    )
+
+    activate = UpdateLineItemOperator(
+        task_id="activate", line_item_id=create.output, entity_status="ACTIVE"
+    )
+
+    wait_for_activation >> create >> activate

@@ -1,0 +1,56 @@
+"""Launch many line items at once with dynamic task mapping.
+
+One mapped ``CreateLineItemOperator`` task instance per line item spec in the ``line_items`` param
+(``.expand``), each created PAUSED and idempotent on its own (its name is its natural key in the campaign).
+Then all of them are activated together by one ``UpdateLineItemOperator``.
+
+Use this shape when each line item needs its own retries and its own log; for dozens of line items with
+the same shape, one ``CreateLineItemOperator(line_items=[...])`` (the batch endpoint, 20 per call) makes
+fewer HTTP calls.
+
+Connection: ``twitter_ads_default``. To change: the ``campaign_id`` and ``line_items`` params (each spec
+takes any parameter of ``POST accounts/:account_id/line_items``; legacy names are accepted).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
+
+DEFAULT_SPECS = [
+    {"name": f"audience-{region} {{{{ data_interval_end | ds }}}}", "bid_amount_local_micro": bid}
+    for region, bid in (("us", 1_500_000), ("uk", 1_200_000), ("de", 1_100_000), ("fr", 1_000_000))
+]
+
+with DAG(
+    dag_id="twads_launch_many",
+    description="Create several PAUSED line items with .expand, then activate them together.",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 5, tz="UTC"),
+    catchup=False,
+    params={
+        "campaign_id": Param("8gdx6", type="string"),
+        "line_items": Param(DEFAULT_SPECS, type="array", description="One dict of line item params each."),
+    },
+    tags=["twads", "example"],
+) as dag:
+    create = CreateLineItemOperator.partial(
+        task_id="create_line_item",
+        campaign_id="{{ params.campaign_id }}",
+        objective="ENGAGEMENTS",
+        product_type="PROMOTED_TWEETS",
+        placements=["ALL_ON_TWITTER"],
+        bid_strategy="MAX",
+        start_time="{{ data_interval_end }}",
+        end_time="{{ data_interval_end.add(days=14) }}",
+        entity_status="PAUSED",
+    ).expand(extra_params="{{ params.line_items }}")
+
+    UpdateLineItemOperator(
+        task_id="activate_all",
+        line_item_id=create.output,
+        entity_status="ACTIVE",
+    )
