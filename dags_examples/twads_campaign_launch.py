@@ -54,7 +54,9 @@ with DAG(
             type="array",
             description="Tweets to promote on the line item.",
         ),
-        "bid_amount_local_micro": Param(1_500_000, type="integer", minimum=1, description="Bid, micro-units."),
+        "bid_amount_local_micro": Param(
+            1_500_000, type="integer", minimum=1, description="Bid, micro-units."
+        ),
         "criteria_file": Param(
             "data/launch_targeting.json",
             type="string",

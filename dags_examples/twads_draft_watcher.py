@@ -50,8 +50,6 @@ with DAG(
         end_time="{{ data_interval_end.add(days=7) }}",
     )
 
-    activate = UpdateLineItemOperator(
-        task_id="activate", line_item_id=create.output, entity_status="ACTIVE"
-    )
+    activate = UpdateLineItemOperator(task_id="activate", line_item_id=create.output, entity_status="ACTIVE")
 
     wait_for_activation >> create >> activate

@@ -15,12 +15,12 @@ takes any parameter of ``POST accounts/:account_id/line_items``; legacy names ar
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, task
 
 from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
 
 DEFAULT_SPECS = [
-    {"name": f"audience-{region} {{{{ data_interval_end | ds }}}}", "bid_amount_local_micro": bid}
+    {"name": f"audience-{region}", "bid_amount_local_micro": bid}
     for region, bid in (("us", 1_500_000), ("uk", 1_200_000), ("de", 1_100_000), ("fr", 1_000_000))
 ]
 
@@ -37,6 +37,14 @@ with DAG(
     },
     tags=["twads", "example"],
 ) as dag:
+
+    @task
+    def line_item_specs(params: dict, data_interval_end: pendulum.DateTime) -> list[dict]:
+        """One spec per mapped task; the week goes into the name, the name is each one's natural key."""
+        return [
+            {**spec, "name": f"{spec['name']} {data_interval_end:%Y-%m-%d}"} for spec in params["line_items"]
+        ]
+
     create = CreateLineItemOperator.partial(
         task_id="create_line_item",
         campaign_id="{{ params.campaign_id }}",
@@ -47,7 +55,7 @@ with DAG(
         start_time="{{ data_interval_end }}",
         end_time="{{ data_interval_end.add(days=14) }}",
         entity_status="PAUSED",
-    ).expand(extra_params="{{ params.line_items }}")
+    ).expand(extra_params=line_item_specs())
 
     UpdateLineItemOperator(
         task_id="activate_all",

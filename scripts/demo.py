@@ -58,9 +58,12 @@ def _airflow_env(base_url: str) -> dict[str, str]:
 def _run(cmd: list[str], env: dict[str, str], log_path: Path) -> int:
     """Run ``cmd``, teeing our provider's progress lines to the terminal and everything to ``log_path``."""
     interesting = ("airflow_provider_twads", "[DAG TEST] running task", "batch ", "Marking run", "ERROR")
-    with log_path.open("w") as log, subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO
-    ) as proc:
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO
+        ) as proc,
+    ):
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -81,9 +84,15 @@ def _summary(
     live = [li for li in line_items if not li.get("deleted")]
     live_ids = {li["id"] for li in live}
     criteria = [
-        tc for tc in state.get("targeting_criteria", []) if tc["line_item_id"] in live_ids and not tc.get("deleted")
+        tc
+        for tc in state.get("targeting_criteria", [])
+        if tc["line_item_id"] in live_ids and not tc.get("deleted")
     ]
-    tweets = [pt for pt in state.get("promoted_tweets", []) if pt["line_item_id"] in live_ids and not pt.get("deleted")]
+    tweets = [
+        pt
+        for pt in state.get("promoted_tweets", [])
+        if pt["line_item_id"] in live_ids and not pt.get("deleted")
+    ]
     by_kind = collections.Counter(f"{r['method']} {r['status']}" for r in requests_log)
     approvals = collections.Counter(pt.get("approval_status") for pt in tweets)
     out = ["", "=== twads demo: what the launch DAG did ==="]
@@ -94,7 +103,8 @@ def _summary(
         )
     out.append(f"targeting criteria attached: {len(criteria)}")
     out.append(f"promoted Tweets: {len(tweets)}  approval: {dict(approvals)}")
-    out.append(f"HTTP calls to the Ads API: {len(requests_log)}  ({', '.join(f'{k}: {v}' for k, v in sorted(by_kind.items()))})")
+    calls = ", ".join(f"{kind}: {n}" for kind, n in sorted(by_kind.items()))
+    out.append(f"HTTP calls to the Ads API: {len(requests_log)}  ({calls})")
     out.append(f"time taken: {seconds:.1f} s")
     return "\n".join(out)
 
