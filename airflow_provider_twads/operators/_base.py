@@ -1,0 +1,59 @@
+"""What every X Ads operator and sensor shares: the connection fields and the hook."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_twads.api.client import AdsApiClient
+    from airflow_provider_twads.hooks.ads_api import AdsApiHook
+
+DEFAULT_CONN_ID = "twitter_ads_default"
+#: Template fields every operator and sensor has.
+CONN_TEMPLATE_FIELDS: tuple[str, ...] = ("twitter_ads_conn_id", "account_id")
+
+
+class AdsApiHookMixin:
+    """Gives an operator ``hook`` (created on first use, in ``execute``) and ``client``.
+
+    The class using it sets ``twitter_ads_conn_id`` and ``account_id`` in its constructor.
+    """
+
+    twitter_ads_conn_id: str
+    account_id: str | None
+
+    @cached_property
+    def hook(self) -> AdsApiHook:
+        """The hook for this task's connection and account (created lazily: nothing at DAG parse time)."""
+        from airflow_provider_twads.hooks.ads_api import AdsApiHook
+
+        return AdsApiHook(twitter_ads_conn_id=self.twitter_ads_conn_id, account_id=self.account_id or None)
+
+    @property
+    def client(self) -> AdsApiClient:
+        """The hook's client (one HTTP session per task)."""
+        return self.hook.get_conn()
+
+
+def as_id_list(value: Any, *, parameter: str) -> list[str]:
+    """IDs given as one ID, a comma-separated string, or a list (what an XCom or a template yields).
+
+    :param value: the IDs.
+    :param parameter: the parameter name, for the error message.
+    :return: non-empty, de-duplicated string IDs in order.
+    """
+    from airflow_provider_twads.api.errors import AdsApiValidationError
+
+    if isinstance(value, str):
+        items: list[Any] = [v.strip() for v in value.split(",")]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        items = [value]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        raise AdsApiValidationError(parameter, f"expected an ID or a list of IDs, got {type(value).__name__}")
+    ids = [str(v).strip() for v in items if v is not None and str(v).strip()]
+    if not ids:
+        raise AdsApiValidationError(parameter, "at least one ID is required")
+    return list(dict.fromkeys(ids))
