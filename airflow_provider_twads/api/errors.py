@@ -1,0 +1,568 @@
+"""The Ads API client's exceptions, the parsing of error envelopes, and hints for the known traps.
+
+Every exception renders as one readable line naming the method, path, status, error code, parameter and
+message, followed by a hint when one is known. No exception ever carries credentials: they hold only the
+request's method, path, echoed parameters and the response's error envelope. OAuth parameters echoed by a
+server are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_twads.api import vocabulary as vocab
+
+__all__ = [
+    "AccountFeatureError",
+    "AdsApiConnectionError",
+    "AdsApiError",
+    "AdsApiValidationError",
+    "AmbiguousBatchError",
+    "AmbiguousWriteError",
+    "BadRequestError",
+    "BatchError",
+    "DraftEntityError",
+    "EndlessCursorError",
+    "ForbiddenError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "ParsedErrorBody",
+    "RateLimitError",
+    "ServerError",
+    "UnauthorizedError",
+    "error_from_response",
+    "parse_error_body",
+]
+
+_MAX_MESSAGE = 300  # characters of a non-JSON body kept in an error
+
+
+def _scrub_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Echoed request params without anything OAuth-related (servers sometimes echo them)."""
+    if not params:
+        return {}
+    return {k: v for k, v in params.items() if not str(k).lower().startswith(("oauth", "authorization"))}
+
+
+class AdsApiError(Exception):
+    """Base class of every error the Ads API client raises.
+
+    :param message: the main human-readable message (the first error message of the envelope).
+    :param status: the HTTP status, ``None`` when no response was received.
+    :param method: the HTTP method of the request.
+    :param path: the API path of the request, e.g. ``12/accounts/18ce54d4x5t/line_items``.
+    :param codes: the error codes of the envelope, e.g. ``["INVALID_PARAMETER"]``.
+    :param messages: all error messages of the envelope.
+    :param parameter: the parameter the error is about, when the server or the validator named one.
+    :param request_params: the request parameters as echoed by the server (or as sent).
+    :param hint: what to do about it, when known.
+    :param errors: the raw ``errors`` list of the envelope.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        codes: Sequence[str] = (),
+        messages: Sequence[str] = (),
+        parameter: str | None = None,
+        request_params: Mapping[str, Any] | None = None,
+        hint: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+        operation_errors: Sequence[Any] | None = None,
+    ) -> None:
+        self.message = message or (messages[0] if messages else "")
+        self.status = status
+        self.method = method
+        self.path = path
+        self.codes = list(codes)
+        self.messages = list(messages) or ([self.message] if self.message else [])
+        self.parameter = parameter
+        self.request_params = _scrub_params(request_params)
+        self.hint = hint
+        self.errors = [dict(e) for e in errors]
+        # A batch response's per-operation errors (mapped to input indices by api.batch).
+        self.operation_errors = list(operation_errors) if operation_errors is not None else None
+        super().__init__(self.message)
+
+    @property
+    def code(self) -> str | None:
+        """The first error code, if any."""
+        return self.codes[0] if self.codes else None
+
+    def _headline(self) -> str:
+        parts: list[str] = []
+        if self.method or self.path:
+            parts.append(f"{self.method or '?'} {self.path or '?'}")
+        status = f"HTTP {self.status}" if self.status is not None else ""
+        codes = ",".join(self.codes)
+        head = " ".join(p for p in (status, codes) if p)
+        if head:
+            parts.append(head)
+        if self.parameter:
+            parts.append(f"parameter {self.parameter!r}")
+        return ": ".join(parts) if parts else type(self).__name__
+
+    def __str__(self) -> str:
+        line = self._headline()
+        msg = "; ".join(m for m in self.messages if m) or self.message
+        if msg:
+            line = f"{line}: {msg}" if line else msg
+        if self.hint:
+            line = f"{line} | Hint: {self.hint}"
+        return " ".join(line.split())  # one line, whatever the server sent
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, method={self.method!r}, path={self.path!r}, "
+            f"codes={self.codes!r}, parameter={self.parameter!r}, message={self.message!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor: make the exception picklable (Airflow ships exceptions between processes).
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[AdsApiError], state: dict[str, Any]) -> AdsApiError:
+    obj = cls.__new__(cls)
+    Exception.__init__(obj, state.get("message", ""))
+    obj.__dict__.update(state)
+    return obj
+
+
+class AdsApiValidationError(AdsApiError, ValueError):
+    """Bad input, detected before any HTTP call.
+
+    :param parameter: the offending parameter.
+    :param message: what is wrong with it.
+    :param allowed: the allowed values (or parameter names), when the set is finite.
+    :param operation: the operation being validated, e.g. ``line_items.create``.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        message: str,
+        *,
+        allowed: Iterable[Any] | None = None,
+        operation: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.allowed = list(allowed) if allowed is not None else None
+        self.operation = operation
+        text = message
+        if self.allowed is not None:
+            shown = ", ".join(str(a) for a in self.allowed)
+            text = f"{message} (allowed: {shown})"
+        super().__init__(text, parameter=parameter, hint=hint)
+
+    def _headline(self) -> str:
+        where = f"{self.operation}: " if self.operation else ""
+        return f"Invalid input: {where}parameter {self.parameter!r}"
+
+
+class BadRequestError(AdsApiError):
+    """HTTP 400: the API rejected the request's parameters."""
+
+
+class AccountFeatureError(BadRequestError):
+    """HTTP 400 "requires one of these account features": the account lacks a (beta) feature.
+
+    :ivar required_features: the features named by the error, one of which the account needs.
+    :ivar account_features: what the account has (``GET accounts/:id/features``), once looked up.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.required_features: list[str] = _required_features(self.messages)
+        self.account_features: list[str] | None = None
+        self.account_id: str | None = None
+        self.hint = self.hint or self._compose_hint()
+
+    def with_account_features(self, account_id: str, features: Sequence[str] | None) -> AccountFeatureError:
+        """Record the account's actual features and rewrite the hint with them.
+
+        :param account_id: the ad account the request was for.
+        :param features: the account's features, ``None`` when they could not be fetched.
+        :return: this error, for chaining.
+        """
+        self.account_id = account_id
+        self.account_features = list(features) if features is not None else None
+        self.hint = self._compose_hint()
+        return self
+
+    def _compose_hint(self) -> str:
+        missing = self.required_features or ["(not named by the API)"]
+        aliases = [
+            group for group in vocab.SAME_PRODUCT_NAMES if set(group) & (set(missing) | self._values_sent())
+        ]
+        account = f"Account {self.account_id}" if self.account_id else "The account"
+        parts = [f"{account} lacks the account feature {' or '.join(missing)}."]
+        if self.account_features is not None:
+            has = ", ".join(sorted(self.account_features)) or "no listed features"
+            parts.append(f"It has: {has} (GET accounts/{self.account_id or ':account_id'}/features).")
+        else:
+            parts.append("List what it has with GET accounts/:account_id/features.")
+        for group in aliases:
+            parts.append(f"{' and '.join(group)} are one product (the API uses both names).")
+        parts.append(
+            "Features in beta or limited release are enabled per account by your X account manager; "
+            "the API cannot request them."
+        )
+        return " ".join(parts)
+
+    def _values_sent(self) -> set[str]:
+        return {str(v) for v in self.request_params.values() if isinstance(v, str)}
+
+
+class DraftEntityError(BadRequestError):
+    """HTTP 400: a draft campaign or line item cannot be activated or paused through the API."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hint = self.hint or (
+            f"Draft campaigns and line items are activated or paused only in the Ads UI "
+            f"({vocab.ADS_UI_URL}). "
+            "Activate the draft there; a sensor can wait for entity_status to change."
+        )
+
+
+class UnauthorizedError(AdsApiError):
+    """HTTP 401: the OAuth signature or tokens were rejected."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hint = self.hint or (
+            "Check the connection's consumer key/secret (login/password) and the extras access_token and "
+            "access_token_secret; the token must belong to a user with access to the ad account."
+        )
+
+
+class ForbiddenError(AdsApiError):
+    """HTTP 403: the app or user may not access this account or resource."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.hint and vocab.ERROR_ACCOUNT_NOT_FOUND in self.codes:
+            self.hint = "The account ID is wrong or the authenticated user has no access to it."
+        elif not self.hint and vocab.ERROR_UNAUTHORIZED_CLIENT_APPLICATION in self.codes:
+            self.hint = "The app is not approved for the Ads API (or for this account)."
+
+
+class NotFoundError(AdsApiError):
+    """HTTP 404: the entity does not exist (or was deleted; a second DELETE is a 404)."""
+
+
+class RateLimitError(AdsApiError):
+    """HTTP 429: the rate limit of this endpoint or category is spent.
+
+    :ivar reset_at: when the window resets (epoch seconds, server clock), ``None`` if not announced.
+    :ivar reset_in: seconds from the response to the reset, measured on the server's clock if ours is skewed.
+    :ivar retry_after: seconds from a ``retry-after`` header, if any.
+    :ivar category: the client's rate-limit bucket of the request.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        reset_at: float | None = None,
+        reset_in: float | None = None,
+        retry_after: float | None = None,
+        category: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.reset_at = reset_at
+        self.reset_in = reset_in
+        self.retry_after = retry_after
+        self.category = category
+
+
+class ServerError(AdsApiError):
+    """HTTP 5xx: the API failed; retried with backoff for reads (and for writes the API did not apply).
+
+    :ivar retry_after: seconds the server asked us to wait (``retry-after``), if any.
+    """
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
+class AdsApiConnectionError(AdsApiError):
+    """No (complete) response: connection refused or dropped, DNS failure, timeout.
+
+    :ivar maybe_sent: ``True`` when the request may have reached the server (read timeout, connection
+        dropped while waiting for the response); ``False`` when it certainly did not (connect failure).
+    """
+
+    def __init__(self, *args: Any, maybe_sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.maybe_sent = maybe_sent
+
+
+class AmbiguousWriteError(AdsApiError):
+    """A write (POST) may or may not have been applied: the client did not re-send it.
+
+    Raised when a POST timed out or lost its connection after it was sent, or got a 500/502/504. Look up
+    what exists (by natural key) before writing again.
+
+    :ivar json_body: the JSON body that was sent, if any (batches), to help reconcile.
+    """
+
+    def __init__(self, *args: Any, json_body: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_body = json_body
+        self.hint = self.hint or (
+            "The write may or may not have been applied and was not re-sent. Look up what exists "
+            "(e.g. by name within the campaign) before writing again; the provider's operators do this."
+        )
+
+
+class BatchError(AdsApiError):
+    """A batch request failed. Chunks are atomic, the sequence of chunks is not.
+
+    :ivar item_errors: input index -> the errors of that operation (from ``operation_errors``).
+    :ivar applied_chunks: 1-based numbers of the chunks that were applied before the failure.
+    :ivar failed_chunk: the 1-based number of the chunk that failed.
+    :ivar total_chunks: how many chunks the batch was split into.
+    :ivar applied_results: the results of the applied chunks, in input order.
+    :ivar applied_count: how many input operations were applied.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        item_errors: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+        applied_chunks: Sequence[int] = (),
+        failed_chunk: int | None = None,
+        total_chunks: int | None = None,
+        applied_results: Sequence[Any] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.item_errors: dict[int, list[dict[str, Any]]] = {
+            int(i): [dict(e) for e in errs] for i, errs in (item_errors or {}).items()
+        }
+        self.applied_chunks = list(applied_chunks)
+        self.failed_chunk = failed_chunk
+        self.total_chunks = total_chunks
+        self.applied_results = list(applied_results)
+        self.applied_count = len(self.applied_results)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        progress = ""
+        if self.failed_chunk is not None:
+            applied = ", ".join(str(c) for c in self.applied_chunks) or "none"
+            progress = (
+                f" | chunk {self.failed_chunk} of {self.total_chunks} failed; applied chunks: {applied} "
+                f"({self.applied_count} operations applied)"
+            )
+        items = ""
+        if self.item_errors:
+            shown = []
+            for idx, errs in sorted(self.item_errors.items())[:5]:
+                desc = "; ".join(_describe_item_error(e) for e in errs)
+                shown.append(f"item {idx}: {desc}")
+            more = f" (+{len(self.item_errors) - 5} more)" if len(self.item_errors) > 5 else ""
+            items = " | " + " | ".join(shown) + more
+        return " ".join(f"{base}{progress}{items}".split())
+
+
+class AmbiguousBatchError(BatchError, AmbiguousWriteError):
+    """A batch chunk may or may not have been applied (it timed out, or its connection dropped)."""
+
+
+class MalformedResponseError(AdsApiError):
+    """The API answered 2xx with a body the client cannot use (not JSON, no ``data``)."""
+
+
+class EndlessCursorError(MalformedResponseError):
+    """The API returned a ``next_cursor`` it had already returned: following it would never end."""
+
+
+def _describe_item_error(err: Mapping[str, Any]) -> str:
+    code = err.get("code") or ""
+    param = err.get("parameter") or err.get("attribute")
+    msg = err.get("message") or ""
+    where = f" ({param})" if param else ""
+    return f"{code}{where}: {msg}".strip(": ")
+
+
+_FEATURE_RE = re.compile(re.escape(vocab.ACCOUNT_FEATURE_ERROR_MARKER) + r"\s*:?\s*([A-Z0-9_,\s]+)")
+
+
+def _required_features(messages: Iterable[str]) -> list[str]:
+    found: list[str] = []
+    for message in messages:
+        m = _FEATURE_RE.search(message or "")
+        if m:
+            found.extend(f.strip() for f in m.group(1).split(",") if f.strip())
+    return list(dict.fromkeys(found))
+
+
+def _strip_html(text: str) -> str:
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, flags=re.I | re.S)
+    if title and title.group(1).strip():
+        text = title.group(1)
+    else:
+        text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text, flags=re.I | re.S)
+        text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class ParsedErrorBody:
+    """An error response body, taken apart.
+
+    :param errors: the envelope's ``errors`` list (possibly empty).
+    :param request_params: the echoed ``request.params`` (possibly empty).
+    :param operation_errors: a batch response's ``operation_errors`` (one list per operation), if any.
+    :param text: a short text for bodies that are not an envelope (HTML, plain text).
+    """
+
+    errors: list[dict[str, Any]]
+    request_params: dict[str, Any]
+    operation_errors: list[Any] | None
+    text: str
+
+
+def parse_error_body(body: bytes | str | None) -> ParsedErrorBody:
+    """Parse an error response body, JSON or not (HTML error pages happen).
+
+    :param body: the raw body.
+    """
+    if body is None:
+        return ParsedErrorBody([], {}, None, "")
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body)
+    try:
+        doc = json.loads(text) if text.strip() else None
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        raw = doc.get("errors")
+        errors = (
+            [e if isinstance(e, dict) else {"message": str(e)} for e in raw] if isinstance(raw, list) else []
+        )
+        req = doc.get("request")
+        params = req.get("params") if isinstance(req, dict) else None
+        op_errors = doc.get("operation_errors")
+        short = "" if errors or op_errors else " ".join(json.dumps(doc)[:_MAX_MESSAGE].split())
+        return ParsedErrorBody(
+            errors,
+            params if isinstance(params, dict) else {},
+            op_errors if isinstance(op_errors, list) else None,
+            short,
+        )
+    if isinstance(doc, list):
+        return ParsedErrorBody([], {}, None, " ".join(json.dumps(doc)[:_MAX_MESSAGE].split()))
+    short = _strip_html(text) if "<" in text else " ".join(text.split())
+    return ParsedErrorBody([], {}, None, short[:_MAX_MESSAGE])
+
+
+_STATUS_CLASSES: dict[int, type[AdsApiError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+_REASONS: dict[int, str] = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    423: "Locked",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def error_from_response(
+    status: int,
+    body: bytes | str | None,
+    *,
+    method: str,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    reset_at: float | None = None,
+    reset_in: float | None = None,
+    retry_after: float | None = None,
+    category: str | None = None,
+) -> AdsApiError:
+    """Build the typed exception for an error response.
+
+    :param status: the HTTP status (>= 400).
+    :param body: the raw body (JSON envelope, HTML, text or empty).
+    :param method: the request method.
+    :param path: the request path (no host, no query).
+    :param params: the parameters as sent, used when the body does not echo them.
+    :param reset_at: the rate-limit reset (epoch seconds), for 429s.
+    :param reset_in: seconds until that reset, for 429s.
+    :param retry_after: seconds from ``retry-after``, for 429 and 5xx.
+    :param category: the request's rate-limit category.
+    :return: the exception to raise.
+    """
+    parsed = parse_error_body(body)
+    errors, echoed, text = parsed.errors, parsed.request_params, parsed.text
+    codes = [str(e["code"]) for e in errors if e.get("code")]
+    messages = [str(e.get("message") or e.get("details") or "") for e in errors]
+    messages = [m for m in messages if m]
+    parameter = next(
+        (
+            str(e.get("parameter") or e.get("attribute"))
+            for e in errors
+            if e.get("parameter") or e.get("attribute")
+        ),
+        None,
+    )
+    failed_ops = [
+        e for errs in (parsed.operation_errors or []) for e in (errs if isinstance(errs, list) else [errs])
+    ]
+    if not messages and failed_ops:
+        n = sum(1 for errs in parsed.operation_errors or [] if errs)
+        first = failed_ops[0] if isinstance(failed_ops[0], dict) else {"message": str(failed_ops[0])}
+        messages = [f"{n} operation(s) rejected; first: {_describe_item_error(first)}"]
+    if not messages:
+        reason = _REASONS.get(status, "HTTP error")
+        messages = [f"{reason}{': ' + text if text else ''}"]
+    common: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "path": path,
+        "codes": codes,
+        "messages": messages,
+        "parameter": parameter,
+        "request_params": echoed or dict(params or {}),
+        "errors": errors,
+    }
+    common["operation_errors"] = parsed.operation_errors
+    joined = " ".join(messages)
+    if status == 400 and (
+        vocab.ACCOUNT_FEATURE_ERROR_MARKER in joined or vocab.ERROR_FEATURE_NOT_AVAILABLE in codes
+    ):
+        return AccountFeatureError(**common)
+    if status == 400 and vocab.DRAFT_ERROR_MARKER.lower() in joined.lower():
+        return DraftEntityError(**common)
+    if status == 429:
+        return RateLimitError(
+            reset_at=reset_at, reset_in=reset_in, retry_after=retry_after, category=category, **common
+        )
+    if status >= 500:
+        return ServerError(retry_after=retry_after, **common)
+    cls = _STATUS_CLASSES.get(status, AdsApiError)
+    return cls(**common)
