@@ -9,7 +9,6 @@ failure and Ctrl-C alike.
 from __future__ import annotations
 
 import collections
-import json
 import os
 import subprocess
 import sys
@@ -26,7 +25,7 @@ APPROVAL_DELAY_SECONDS = 3
 
 
 def _airflow_env(base_url: str) -> dict[str, str]:
-    from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+    from airflow_provider_twads.emulator.connection import connection_env
 
     env = dict(os.environ)
     env.update(
@@ -36,20 +35,7 @@ def _airflow_env(base_url: str) -> dict[str, str]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRFLOW_CONN_TWITTER_ADS_DEFAULT": json.dumps(
-                {
-                    "conn_type": "twitter_ads",
-                    "login": DEFAULT_CREDENTIALS["consumer_key"],
-                    "password": DEFAULT_CREDENTIALS["consumer_secret"],
-                    "extra": {
-                        "access_token": DEFAULT_CREDENTIALS["access_token"],
-                        "access_token_secret": DEFAULT_CREDENTIALS["access_token_secret"],
-                        "host": base_url,
-                        "api_version": "12",
-                        "account_id": SEED["account_id"],
-                    },
-                }
-            ),
+            **connection_env(base_url),
         }
     )
     return env

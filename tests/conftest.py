@@ -6,7 +6,6 @@ module imports Airflow.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -36,28 +35,16 @@ def emulator() -> Iterator[Any]:
 def _twitter_ads_default_conn(request: pytest.FixtureRequest) -> Iterator[None]:
     """Point ``twitter_ads_default`` at the session's emulator, through the environment (no DB needed)."""
     emulator = request.getfixturevalue("emulator")
-    from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+    from airflow_provider_twads.emulator.connection import connection_env
 
-    conn = {
-        "conn_type": "twitter_ads",
-        "login": DEFAULT_CREDENTIALS["consumer_key"],
-        "password": DEFAULT_CREDENTIALS["consumer_secret"],
-        "extra": {
-            "access_token": DEFAULT_CREDENTIALS["access_token"],
-            "access_token_secret": DEFAULT_CREDENTIALS["access_token_secret"],
-            "host": emulator.base_url,
-            "api_version": "12",
-            "account_id": SEED["account_id"],
-            "timeout": 10,
-        },
-    }
-    old = os.environ.get("AIRFLOW_CONN_TWITTER_ADS_DEFAULT")
-    os.environ["AIRFLOW_CONN_TWITTER_ADS_DEFAULT"] = json.dumps(conn)
+    ((name, value),) = connection_env(emulator.base_url).items()
+    old = os.environ.get(name)
+    os.environ[name] = value
     yield
     if old is None:
-        os.environ.pop("AIRFLOW_CONN_TWITTER_ADS_DEFAULT", None)
+        os.environ.pop(name, None)
     else:
-        os.environ["AIRFLOW_CONN_TWITTER_ADS_DEFAULT"] = old
+        os.environ[name] = old
 
 
 @pytest.fixture

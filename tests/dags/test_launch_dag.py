@@ -1,0 +1,115 @@
+"""The main job, end to end: `airflow dags test twads_campaign_launch` against the session emulator.
+
+These run the real Airflow CLI in a subprocess (as `make demo` does), with the metadata DB of the test
+session, and then check what the emulator holds.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_twads.emulator import SEED
+
+REPO = Path(__file__).resolve().parents[2]
+CRITERIA = json.loads((REPO / "dags_examples/data/launch_targeting.json").read_text())["criteria"]
+TWEETS = 20  # the DAG's default tweet_ids param
+
+pytestmark = pytest.mark.airflow_db
+
+
+def run_dag(emu: Any, dag_id: str, logical_date: str) -> subprocess.CompletedProcess[str]:
+    """Run ``airflow dags test`` for ``dag_id`` against ``emu``; return the finished process."""
+    from airflow_provider_twads.emulator.connection import connection_env
+
+    env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags_examples")}
+    env.update(connection_env(emu.base_url))
+    airflow = str(Path(sys.executable).parent / "airflow")
+    return subprocess.run(
+        [airflow, "dags", "test", dag_id, logical_date],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def launched(emu: Any, before: dict[str, Any]) -> dict[str, Any]:
+    """What the run created: its line items, and their live targeting criteria and promoted Tweets."""
+    state = emu.admin.state()
+    seeded = {li["id"] for li in before["line_items"]}
+    items = [li for li in state["line_items"] if li["id"] not in seeded]
+    ids = {li["id"] for li in items if not li["deleted"]}
+
+    def live(kind: str) -> list[dict[str, Any]]:
+        return [e for e in state[kind] if e["line_item_id"] in ids and not e["deleted"]]
+
+    return {"line_items": items, "criteria": live("targeting_criteria"), "tweets": live("promoted_tweets")}
+
+
+def assert_launched_once(result: dict[str, Any]) -> None:
+    """Exactly one ACTIVE line item with every criterion and Tweet once: no duplicates, nothing missing."""
+    live = [li for li in result["line_items"] if not li["deleted"]]
+    assert len(result["line_items"]) == 1, [li["name"] for li in result["line_items"]]
+    (li,) = live
+    assert li["entity_status"] == "ACTIVE"
+    assert li["campaign_id"] == SEED["campaign_id"]
+    assert li["name"].startswith("spring-running ")
+    keys = collections.Counter(
+        (tc["targeting_type"], tc["targeting_value"], tc.get("operator_type", "EQ"))
+        for tc in result["criteria"]
+    )
+    assert len(keys) == len(CRITERIA) and max(keys.values()) == 1
+    tweet_ids = collections.Counter(str(pt["tweet_id"]) for pt in result["tweets"])
+    assert len(tweet_ids) == TWEETS and max(tweet_ids.values()) == 1
+    assert {pt["approval_status"] for pt in result["tweets"]} == {"ACCEPTED"}
+
+
+def test_launch_runs_end_to_end_and_a_rerun_converges(emu: Any, airflow_db: Path) -> None:
+    emu.admin.set_approval({"mode": "after", "seconds": 1})
+    before = emu.admin.state()
+
+    first = run_dag(emu, "twads_campaign_launch", "2026-11-16")
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    assert_launched_once(launched(emu, before))
+
+    # Re-triggered for the same week: every step finds what exists; nothing new is created.
+    writes_before = sum(1 for r in emu.admin.requests() if r["method"] == "POST")
+    again = run_dag(emu, "twads_campaign_launch", "2026-11-16")
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+    assert_launched_once(launched(emu, before))
+    writes_after = sum(1 for r in emu.admin.requests() if r["method"] == "POST")
+    assert writes_after == writes_before, "a converged re-run sends no create"
+
+
+def test_launch_under_faults_ends_in_the_same_state(emu: Any, airflow_db: Path) -> None:
+    emu.admin.set_approval({"mode": "immediate"})
+    emu.admin.set_faults(
+        {
+            "seed": 20261123,
+            "retry_after": 1,
+            "rules": [
+                {"kind": "429", "probability": 0.05},
+                {"kind": "503", "probability": 0.05},
+                {"kind": "500", "probability": 0.03},
+                {"kind": "drop", "probability": 0.03},
+                {"kind": "commit_then_drop", "probability": 0.08, "method": "POST"},
+            ],
+        }
+    )
+    before = emu.admin.state()
+    run = run_dag(emu, "twads_campaign_launch", "2026-11-09")
+    emu.admin.clear_faults()
+    faults = [r for r in emu.admin.requests() if r.get("fault")]
+    assert faults, "the seeded faults fired"
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert_launched_once(launched(emu, before))
