@@ -1,0 +1,99 @@
+"""Run one contender on one workload in this (fresh) process and print what it cost.
+
+``python -m benchmarks.contenders.child`` reads ``{"contender", "workload", "conn", "job"}`` as JSON on
+stdin and prints one line ``BENCH_RESULT {...}`` on stdout. A fresh process per run keeps each contender's
+memory figures its own.
+
+Time: ``time.perf_counter()`` around the workload function only (imports and interpreter start excluded;
+building the client, the SDK's account lookup and the hook's connection lookup included).
+
+Memory (resident set size, not the Python heap):
+- ``peak_rss_mb``: ``ru_maxrss`` of the whole process (interpreter and imports included);
+- ``growth_mb``: the rise of RSS over its value just before the workload, taken as the larger of a 5 ms
+  sampler of ``/proc/self/statm`` and the rise of ``ru_maxrss`` (exact when the workload sets a new peak).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+MARKER = "BENCH_RESULT "
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_MB = 1024 * 1024
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+def _maxrss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+class _Sampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = _rss()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.005):
+            self.peak = max(self.peak, _rss())
+
+
+def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    """Run one workload with one contender here and measure it.
+
+    :param contender: a name from :data:`benchmarks.contenders.CONTENDERS`
+    :param workload: a name from :data:`benchmarks.contenders.workloads.WORKLOADS`
+    :param conn: :class:`~benchmarks.contenders.workloads.Conn` as a dict
+    :param job: the job built by the harness for this workload
+    """
+    from benchmarks.contenders import load
+    from benchmarks.contenders.workloads import Conn
+
+    fn = load(contender)[workload]
+    connection = Conn(**conn)
+    rss_before, maxrss_before = _rss(), _maxrss()
+    sampler = _Sampler()
+    sampler.start()
+    error = None
+    summary: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    try:
+        summary = fn(connection, job)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        traceback.print_exc(file=sys.stderr)
+    seconds = time.perf_counter() - t0
+    sampler.stop.set()
+    sampler.join()
+    maxrss_after = _maxrss()
+    growth = sampler.peak - rss_before
+    if maxrss_after > maxrss_before:
+        growth = max(growth, maxrss_after - rss_before)
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": maxrss_after / _MB,
+        "growth_mb": max(growth, 0) / _MB,
+        "error": error,
+        "summary": summary,
+    }
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    result = run(request["contender"], request["workload"], request["conn"], request["job"])
+    sys.stdout.write(MARKER + json.dumps(result, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
