@@ -33,7 +33,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run_all.py
 
 soak: $(STAMP)
-	$(BIN)/python -m benchmarks.soak
+	$(BIN)/python benchmarks/soak.py
 
 emulator: $(STAMP)
 	$(BIN)/twads-emulator --host 127.0.0.1 --port 8765
