@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twads.api import vocabulary as vocab
@@ -486,6 +487,44 @@ def ensure_line_items(
     return [results[pos] for pos in range(len(specs))]
 
 
+class _ChunkTracker:
+    """The ``on_chunk`` callback of :meth:`AdsApiClient.batch`: logs "batch k of n" and keeps the results."""
+
+    def __init__(
+        self,
+        label: str,
+        unit: str,
+        total: int,
+        progress: Progress,
+        on_results: Callable[[int, Sequence[Mapping[str, Any]]], None] | None = None,
+    ) -> None:
+        self.label, self.unit, self.total, self.progress, self.on_results = (
+            label,
+            unit,
+            total,
+            progress,
+            on_results,
+        )
+        self.done = 0
+
+    def __call__(self, k: int, n: int, results: list[dict[str, Any]]) -> None:
+        if self.on_results is not None:
+            self.on_results(self.done, results)
+        self.done += len(results)
+        self.progress(f"{self.label} batch {k} of {n} applied: {self.done} of {self.total} {self.unit}")
+
+
+def _record_targeting(
+    ops: Sequence[Mapping[str, Any]],
+    created: list[str],
+    deleted: list[str],
+    offset: int,
+    results: Sequence[Mapping[str, Any]],
+) -> None:
+    for op, res in zip(ops[offset:], results, strict=False):
+        (created if op["operation_type"] == "Create" else deleted).append(str(res["id"]))
+
+
 def _sendable(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as the client takes them: no ``None``s, times in ISO 8601 UTC."""
     out: dict[str, Any] = {}
@@ -554,29 +593,36 @@ def _create_line_items_batch(
     progress: Progress,
 ) -> dict[int, LineItemResult]:
     done: dict[int, LineItemResult] = {}
-    chunks = _chunks(list(missing), chunk_size)
-    for k, chunk in enumerate(chunks, 1):
-        todo = list(chunk)
-        for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
-            ops = [{"operation_type": "Create", "params": _sendable(specs[p])} for p in todo]
-            try:
-                items = client.batch("line_items", ops, chunk_size=chunk_size)
-            except AmbiguousWriteError as err:
-                progress(f"Line item batch {k} of {len(chunks)} ended ambiguously; looking up what exists")
-                found = _recover_created(client, keys, todo, progress)
-                done.update(found)
-                todo = [p for p in todo if p not in found]
-                if not todo:
-                    break
-                if attempt == MAX_AMBIGUOUS_ATTEMPTS:
-                    raise _line_item_partial(err, keys, done, len(missing), batch=(k, len(chunks))) from err
-                continue
-            except AdsApiError as err:
-                raise _line_item_partial(err, keys, done, len(missing), batch=(k, len(chunks))) from err
-            for pos, item in zip(todo, items, strict=True):
-                done[pos] = LineItemResult(str(item["id"]), keys[pos][1], keys[pos][0], "created")
-            break
-        progress(f"Line item batch {k} of {len(chunks)} done: {len(done)} of {len(missing)} created")
+    todo = list(missing)
+
+    def record(positions: Sequence[int], items: Sequence[Mapping[str, Any]]) -> None:
+        for pos, item in zip(positions, items, strict=False):
+            done[pos] = LineItemResult(str(item["id"]), keys[pos][1], keys[pos][0], "created")
+
+    for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
+        ops = [{"operation_type": "Create", "params": _sendable(specs[p])} for p in todo]
+        tracker = _ChunkTracker("Line item", "line items created", len(ops), progress)
+        try:
+            items = client.batch("line_items", ops, chunk_size=chunk_size, on_chunk=tracker)
+        except AmbiguousWriteError as err:
+            applied = list(getattr(err, "applied_results", []))
+            record(todo, applied)
+            rest = todo[len(applied) :]
+            progress("A line item batch ended ambiguously; looking up which of its line items exist")
+            found = _recover_created(client, keys, rest, progress)
+            done.update(found)
+            todo = [p for p in rest if p not in found]
+            if not todo:
+                break
+            if attempt == MAX_AMBIGUOUS_ATTEMPTS:
+                raise _line_item_partial(err, keys, done, len(missing)) from err
+            continue
+        except AdsApiError as err:
+            record(todo, list(getattr(err, "applied_results", [])))
+            raise _line_item_partial(err, keys, done, len(missing)) from err
+        record(todo, items)
+        break
+    progress(f"Line items created: {len(done)} of {len(missing)}")
     return done
 
 
@@ -585,9 +631,8 @@ def _line_item_partial(
     keys: Sequence[tuple[str, str]],
     done: Mapping[int, LineItemResult],
     total: int,
-    batch: tuple[int, int] | None = None,
 ) -> PartialApplyError:
-    where = f"Line item batch {batch[0]} of {batch[1]} failed" if batch else "Creating line items failed"
+    where = "Creating line items failed"
     created = ", ".join(f"{r.name!r}={r.id}" for r in done.values()) or "none"
     message = (
         f"{where}: {err}\nApplied before the failure: {len(done)} of {total} line items created ({created}). "
@@ -851,6 +896,19 @@ def _targeting_operations(plans: Sequence[TargetingPlan]) -> list[dict[str, Any]
     return first + creates + last
 
 
+def _precheck_targeting(desired: Sequence[Mapping[str, Any]], mode: str) -> None:
+    """The rules the request alone can break, checked before any HTTP call.
+
+    In ``replace`` mode the request is the final set; in ``add`` mode existing criteria only add to it,
+    so a rule on "at most one" is already broken by the request itself.
+    """
+    if mode == "replace":
+        check_targeting_rules("(each line item)", desired)
+        return
+    single = set(vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES)
+    check_targeting_rules("(each line item)", [c for c in desired if criterion_key(c)[0] in single])
+
+
 def _list_criteria(client: AdsApiClient, line_item_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {li: [] for li in line_item_ids}
     for chunk in _chunks(list(line_item_ids), vocab.MAX_IDS_PER_FILTER):
@@ -897,6 +955,7 @@ def apply_targeting(
             "line_item_ids", "at least one line item ID is required", operation=operation
         )
     desired = normalize_criteria(criteria)
+    _precheck_targeting(desired, mode)
 
     created: list[str] = []
     deleted: list[str] = []
@@ -916,43 +975,34 @@ def apply_targeting(
         ops = _targeting_operations(plans)
         if not ops:
             break
-        chunks = _chunks(ops, chunk_size)
         n_create = sum(1 for op in ops if op["operation_type"] == "Create")
         progress(
             f"Targeting: {n_create} to create, {len(ops) - n_create} to delete, {len(unchanged)} unchanged, "
-            f"on {len(ids)} line item(s), in {len(chunks)} batch(es) of up to {chunk_size}"
+            f"on {len(ids)} line item(s), in batches of up to {chunk_size}"
         )
-        done_ops = 0
+        tracker = _ChunkTracker(
+            "Targeting", "operations", len(ops), progress, partial(_record_targeting, ops, created, deleted)
+        )
         try:
-            for k, chunk in enumerate(chunks, 1):
-                try:
-                    results = client.batch("targeting_criteria", list(chunk), chunk_size=chunk_size)
-                except AmbiguousWriteError:
-                    progress(
-                        f"Targeting batch {k} of {len(chunks)} ended ambiguously; re-reading the criteria"
-                    )
-                    raise
-                except AdsApiError as err:
-                    raise PartialApplyError(
-                        f"Targeting batch {k} of {len(chunks)} failed: {err}\nApplied before the failure: "
-                        f"{done_ops} of {len(ops)} operations in batches 1-{k - 1} (created {len(created)}, "
-                        f"deleted {len(deleted)}); batch {k} was not applied (a batch succeeds or fails as a "
-                        "whole). Re-run the task: it skips the criteria that exist and completes the rest.",
-                        applied={"created": created, "deleted": deleted, "unchanged": unchanged},
-                    ) from err
-                for op, res in zip(chunk, results, strict=True):
-                    (created if op["operation_type"] == "Create" else deleted).append(str(res["id"]))
-                done_ops += len(chunk)
-                progress(f"Targeting batch {k} of {len(chunks)} done: {done_ops} of {len(ops)} operations")
+            client.batch("targeting_criteria", ops, chunk_size=chunk_size, on_chunk=tracker)
         except AmbiguousWriteError as err:
             if attempt == MAX_AMBIGUOUS_ATTEMPTS:
                 raise PartialApplyError(
                     f"Targeting batches kept ending ambiguously: {err}\n"
-                    f"Applied so far: created {len(created)}, "
-                    f"deleted {len(deleted)}. Re-run the task to complete the rest.",
+                    f"Applied so far: created {len(created)}, deleted {len(deleted)}. "
+                    "Re-run the task to complete the rest.",
                     applied={"created": created, "deleted": deleted, "unchanged": unchanged},
                 ) from err
+            progress("A targeting batch ended ambiguously; re-reading the criteria before going on")
             continue
+        except AdsApiError as err:
+            raise PartialApplyError(
+                f"Targeting failed: {err}\nApplied before the failure: {tracker.done} of {len(ops)} "
+                f"operations (created {len(created)}, deleted {len(deleted)}); the failed batch was not "
+                "applied (a batch succeeds or fails as a whole). Re-run the task: it skips the criteria "
+                "that exist and completes the rest.",
+                applied={"created": created, "deleted": deleted, "unchanged": unchanged},
+            ) from err
         break
     return {"created": created, "deleted": deleted, "unchanged": unchanged}
 
