@@ -263,12 +263,8 @@ class AdsApiClient:
         :param cursor: resume a walk from an earlier ``next_cursor``.
         :param filters: the endpoint's filters (``campaign_ids``, ``with_deleted``, ``with_total_count``...).
         """
-        if resource not in (*vocab.RESOURCES, "accounts"):
-            raise AdsApiValidationError(
-                "resource", f"cannot list {resource!r}", allowed=(*vocab.RESOURCES, "accounts")
-            )
         state, template = self._core.cursor_state(
-            f"{resource}.list", filters, account_id=account_id, count=count, cursor=cursor
+            resource, filters, account_id=account_id, count=count, cursor=cursor
         )
 
         def fetch(params: dict[str, Any]) -> dict[str, Any]:

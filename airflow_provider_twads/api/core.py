@@ -330,7 +330,7 @@ class ClientCore:
 
     def cursor_state(
         self,
-        operation: str,
+        resource: str,
         filters: Mapping[str, Any],
         *,
         account_id: str | None = None,
@@ -339,12 +339,16 @@ class ClientCore:
     ) -> tuple[CursorState, PreparedRequest]:
         """Validate a list call and build the walk's state plus a template request.
 
-        :param operation: a paged operation, e.g. ``line_items.list``.
+        :param resource: a listable resource (``line_items``, ``campaigns``, ...).
         :param filters: the list filters.
         :param account_id: the account, else the client's default.
         :param count: page size; defaults to the bulk-read maximum (1000).
         :param cursor: resume from this ``next_cursor``.
         """
+        operation = f"{resource}.list"
+        if operation not in spec.ENDPOINTS:
+            listable = sorted(op.split(".")[0] for op, ep in spec.ENDPOINTS.items() if ep.paged)
+            raise AdsApiValidationError("resource", f"cannot list {resource!r}", allowed=listable)
         params = dict(filters)
         params["count"] = count if count is not None else params.get("count", vocab.BULK_READ_COUNT)
         if cursor is not None:

@@ -1,0 +1,214 @@
+"""The asynchronous Ads API client for triggers: oauthlib signing, ``httpx.AsyncClient``, the shared core.
+
+Only signing, sending, sleeping and exception mapping are here; validation, encoding, error parsing,
+pacing, retry decisions and cursor state come from :mod:`.core` and :mod:`.paging`, exactly as for the
+sync client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_twads.api import vocabulary as vocab
+from airflow_provider_twads.api.core import ClientCore, ClientStats, Credentials, PreparedRequest, RetryPolicy
+from airflow_provider_twads.api.errors import AccountFeatureError, AdsApiError
+from airflow_provider_twads.api.paging import AsyncCursor
+
+if TYPE_CHECKING:
+    import httpx
+    from oauthlib.oauth1 import Client as OAuth1Client
+
+__all__ = ["AsyncAdsApiClient"]
+
+
+class AsyncAdsApiClient:
+    """X Ads API client (async), for triggers. Same constructor as the sync client.
+
+    :param credentials: the OAuth 1.0a credentials.
+    :param host: the API host.
+    :param api_version: ``12`` (default) or ``11``.
+    :param account_id: the default ad account.
+    :param timeout: seconds per request.
+    :param retry: the retry policy.
+    :param sleep: an async sleep (injectable for tests).
+    :param clock: epoch-seconds clock (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        host: str = vocab.DEFAULT_HOST,
+        api_version: str = vocab.DEFAULT_API_VERSION,
+        account_id: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._core = ClientCore(
+            credentials,
+            host=host,
+            api_version=api_version,
+            account_id=account_id,
+            timeout=timeout,
+            retry=retry,
+            clock=clock,
+        )
+        self._sleep = sleep
+        self._http: httpx.AsyncClient | None = None
+        self._signer: OAuth1Client | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncAdsApiClient(host={self._core.host!r}, api_version={self._core.api_version!r}, "
+            f"account_id={self._core.account_id!r}, consumer_key={self._core.credentials.consumer_key!r})"
+        )
+
+    async def __aenter__(self) -> AsyncAdsApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def stats(self) -> ClientStats:
+        """Requests sent, retries, seconds waited and responses by status."""
+        return self._core.stats
+
+    @property
+    def core(self) -> ClientCore:
+        """The shared core."""
+        return self._core
+
+    @property
+    def account_id(self) -> str | None:
+        """The default ad account."""
+        return self._core.account_id
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            import httpx
+            from oauthlib.oauth1 import Client as OAuth1Client
+
+            creds = self._core.credentials
+            self._signer = OAuth1Client(
+                creds.consumer_key,
+                client_secret=creds.consumer_secret,
+                resource_owner_key=creds.access_token,
+                resource_owner_secret=creds.access_token_secret,
+            )
+            # verify=True always: TLS verification is not configurable by design.
+            self._http = httpx.AsyncClient(
+                timeout=self._core.timeout,
+                verify=True,
+                follow_redirects=False,
+                headers={"User-Agent": "airflow-provider-twads"},
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def _send_once(self, req: PreparedRequest) -> dict[str, Any]:
+        import httpx
+
+        wait = self._core.pacing_wait(req)
+        if wait > 0:
+            await self._sleep(wait)
+        http = self._client()
+        assert self._signer is not None
+        # The JSON body is not part of an OAuth 1.0a signature (only form bodies are): sign the URL.
+        url, headers, _ = self._signer.sign(req.url, http_method=req.method)
+        headers = {**req.headers, **headers}
+        try:
+            resp = await http.request(req.method, url, content=req.body, headers=headers)
+        except httpx.HTTPError as exc:
+            not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+            raise self._core.transport_error(
+                req, f"{type(exc).__name__}: {exc}", maybe_sent=not not_sent
+            ) from None
+        return self._core.handle_response(req, resp.status_code, resp.headers, resp.content)
+
+    async def send(self, req: PreparedRequest) -> dict[str, Any]:
+        """Send a prepared request with pacing and retries; return the parsed envelope.
+
+        :param req: the request (from the core).
+        """
+        from tenacity import AsyncRetrying
+
+        async for attempt in AsyncRetrying(sleep=self._sleep, **self._core.tenacity_kwargs(req)):
+            with attempt:
+                try:
+                    return await self._send_once(req)
+                except AccountFeatureError as exc:
+                    if req.account_id and exc.account_features is None:
+                        try:
+                            data = await self.acall("accounts.features", account_id=req.account_id)
+                            exc.with_account_features(req.account_id, [str(f) for f in data or []])
+                        except AdsApiError:
+                            exc.with_account_features(req.account_id, None)
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover  (tenacity re-raises)
+
+    async def request(
+        self, method: str, path: str, params: Mapping[str, Any] | None = None, json_body: Any = None
+    ) -> dict[str, Any]:
+        """Send any request (no spec validation); return the parsed envelope.
+
+        :param method: HTTP method.
+        :param path: the path after the version.
+        :param params: query parameters.
+        :param json_body: a JSON body.
+        """
+        return await self.send(self._core.build(method, path, params, json_body))
+
+    async def acall(
+        self,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        account_id: str | None = None,
+        **path_ids: str,
+    ) -> Any:
+        """Validate and send one operation of the spec; return the response's ``data``.
+
+        :param operation: e.g. ``line_items.get``.
+        :param params: the operation's parameters.
+        :param account_id: the account, else the client's default.
+        :param path_ids: IDs in the path.
+        """
+        req = self._core.prepare(operation, params, account_id=account_id, **path_ids)
+        return (await self.send(req)).get("data")
+
+    def alist(
+        self,
+        resource: str,
+        *,
+        account_id: str | None = None,
+        count: int | None = None,
+        cursor: str | None = None,
+        **filters: Any,
+    ) -> AsyncCursor:
+        """An async iterator over the entities of ``resource`` (``async for``), one page in memory.
+
+        :param resource: ``campaigns``, ``line_items``, ``targeting_criteria`` or ``promoted_tweets``.
+        :param account_id: the account, else the client's default.
+        :param count: page size, 1..1000 (default 1000).
+        :param cursor: resume from an earlier ``next_cursor``.
+        :param filters: the endpoint's filters.
+        """
+        state, template = self._core.cursor_state(
+            resource, filters, account_id=account_id, count=count, cursor=cursor
+        )
+
+        async def fetch(params: dict[str, Any]) -> dict[str, Any]:
+            return await self.send(self._core.page_request(template, params))
+
+        return AsyncCursor(state, fetch)
