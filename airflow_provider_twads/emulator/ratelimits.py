@@ -1,0 +1,158 @@
+"""Rate limits by category, as fundamentals/rate-limiting.mdx describes them.
+
+Every request falls into one user-level bucket (headers ``x-rate-limit-*``) and, for GETs on an ad
+account's entities, one account-level bucket (``x-account-rate-limit-*``). Windows are fixed: they start
+with the first request and reset ``window`` seconds later (``reset`` is epoch seconds, as in the API).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_twads.api.vocabulary import (
+    RATE_LIMIT_ACCOUNT_READS,
+    RATE_LIMIT_CATEGORIES,
+    RATE_LIMIT_CORE_READS,
+    RATE_LIMIT_GLOBAL_READS,
+    RATE_LIMIT_TARGETING,
+    RATE_LIMIT_TOTAL_COUNT,
+    RATE_LIMIT_WRITES,
+)
+
+# The user-level quota shown on account-level reads: "set at a high value representing a global quota for
+# your entire application" (rate-limiting.mdx). The page gives no figure; this one is the emulator's.
+APP_READS = "app_reads"
+DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
+    **{name: (limit, window) for name, (limit, window, _scope) in RATE_LIMIT_CATEGORIES.items()},
+    APP_READS: (100_000, 900),
+}
+
+
+class RateLimitConfigError(ValueError):
+    """A rate-limit configuration that cannot be understood."""
+
+
+def parse_limits(spec: dict[str, Any] | None) -> dict[str, tuple[int, int]]:
+    """``{"writes": {"limit": 3, "window": 60}}`` (or ``[3, 60]``, or just ``3``) -> overrides."""
+    out: dict[str, tuple[int, int]] = {}
+    for name, value in (spec or {}).items():
+        if name not in DEFAULT_LIMITS:
+            raise RateLimitConfigError(
+                f"unknown rate-limit category {name!r}; allowed: {', '.join(DEFAULT_LIMITS)}"
+            )
+        default_window = DEFAULT_LIMITS[name][1]
+        try:
+            if isinstance(value, dict):
+                limit, window = int(value["limit"]), int(value.get("window", default_window))
+            elif isinstance(value, (list, tuple)):
+                limit, window = int(value[0]), int(value[1])
+            else:
+                limit, window = int(value), default_window
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise RateLimitConfigError(f"bad rate limit for {name!r}: {value!r}") from exc
+        if limit < 1 or window < 1:
+            raise RateLimitConfigError(f"rate limit for {name!r} needs limit >= 1 and window >= 1")
+        out[name] = (limit, window)
+    return out
+
+
+@dataclass
+class Bucket:
+    """One window's counter."""
+
+    limit: int
+    window: int
+    reset_at: float = 0.0
+    used: int = 0
+
+    def state(self, now: float) -> tuple[int, int, int]:
+        """(limit, remaining, reset epoch seconds) after rolling the window if it ended."""
+        if now >= self.reset_at:
+            self.used = 0
+            self.reset_at = now + self.window
+        return self.limit, max(self.limit - self.used, 0), math.ceil(self.reset_at)
+
+
+def classify(method: str, route: str, has_account: bool, with_total_count: bool) -> tuple[str, str | None]:
+    """(user-level category, account-level category or None) for a request.
+
+    :param method: HTTP method.
+    :param route: the route's resource name (``accounts``, ``line_items``, ``features``, ...).
+    :param has_account: whether the path names an ad account.
+    :param with_total_count: whether the request asked for ``total_count``.
+    """
+    if method != "GET":
+        return RATE_LIMIT_WRITES, None
+    if not has_account:
+        return RATE_LIMIT_GLOBAL_READS, None
+    if route == "targeting_criteria":
+        return RATE_LIMIT_TARGETING, None
+    if with_total_count:
+        return APP_READS, RATE_LIMIT_TOTAL_COUNT
+    if route == "features":
+        return APP_READS, RATE_LIMIT_ACCOUNT_READS
+    return APP_READS, RATE_LIMIT_CORE_READS
+
+
+class RateLimiter:
+    """Counts requests per (token, category) and per (account, endpoint, category)."""
+
+    def __init__(self, overrides: dict[str, Any] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._start_overrides = parse_limits(overrides)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the start-up limits, with every counter at zero."""
+        with self._lock:
+            self._limits = {**DEFAULT_LIMITS, **self._start_overrides}
+            self._buckets: dict[tuple[str, ...], Bucket] = {}
+
+    def configure(self, spec: dict[str, Any]) -> dict[str, tuple[int, int]]:
+        """Change some categories' limits; their counters restart."""
+        overrides = parse_limits(spec)
+        with self._lock:
+            self._limits.update(overrides)
+            self._buckets = {k: b for k, b in self._buckets.items() if k[0] not in overrides}
+            return dict(self._limits)
+
+    def limits(self) -> dict[str, tuple[int, int]]:
+        with self._lock:
+            return dict(self._limits)
+
+    def hit(
+        self, user_key: tuple[str, str], account_key: tuple[str, str, str] | None
+    ) -> tuple[bool, dict[str, str]]:
+        """Count one request.
+
+        :param user_key: (category, access token).
+        :param account_key: (category, account ID, endpoint) or None.
+        :return: (allowed, response headers). A refused request is not counted.
+        """
+        now = time.time()
+        with self._lock:
+            buckets = [(self._bucket(user_key, now), "x-rate-limit-")]
+            if account_key is not None:
+                buckets.append((self._bucket(account_key, now), "x-account-rate-limit-"))
+            states = [(b, prefix, b.state(now)) for b, prefix in buckets]
+            allowed = all(remaining > 0 for _b, _p, (_l, remaining, _r) in states)
+            headers: dict[str, str] = {}
+            for bucket, prefix, (limit, remaining, reset) in states:
+                if allowed:
+                    bucket.used += 1
+                    remaining -= 1
+                headers[prefix + "limit"] = str(limit)
+                headers[prefix + "remaining"] = str(max(remaining, 0))
+                headers[prefix + "reset"] = str(reset)
+            return allowed, headers
+
+    def _bucket(self, key: tuple[str, ...], now: float) -> Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            limit, window = self._limits[key[0]]
+            bucket = self._buckets[key] = Bucket(limit, window, reset_at=now + window)
+        return bucket

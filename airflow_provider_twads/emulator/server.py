@@ -1,0 +1,240 @@
+"""Serving the emulator: uvicorn in a background thread (tests, demo) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from airflow_provider_twads.emulator.app import ConnectionRegistry, Emulator
+
+
+def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, registering each connection's transport so that a handler can abort it.
+
+    ASGI gives an application no way to close its connection without answering; the "drop" faults need
+    exactly that, so the transport is looked up by the client address that the ASGI scope carries.
+    """
+
+    class TrackingProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        _peer: tuple[str, int] | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+            super().connection_made(transport)  # type: ignore[arg-type]
+            peer = transport.get_extra_info("peername")
+            if peer:
+                self._peer = (peer[0], peer[1])
+                registry.add(self._peer, transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._peer is not None:
+                registry.remove(self._peer)
+            super().connection_lost(exc)
+
+    return TrackingProtocol
+
+
+class AdminClient:
+    """The admin API (``/_emulator/...``) from Python: no OAuth, plain JSON."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, payload: Any = None, query: dict[str, Any] | None = None) -> Any:
+        url = f"{self.base_url}/_emulator/{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise RuntimeError(f"emulator admin {method} {path} failed ({exc.code}): {detail}") from None
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "health")
+
+    def reset(self) -> None:
+        """Back to the seeded state; start-up faults, rate limits and approval; empty request log."""
+        self._call("POST", "reset", {})
+
+    def state(self, *kinds: str) -> dict[str, Any]:
+        """Every entity, deleted ones included, by kind (all kinds unless some are named), plus
+        ``features`` by account, ``faults`` (configuration and injected counts) and ``rate_limits``."""
+        return self._call("GET", "state", query={"kinds": ",".join(kinds)} if kinds else None)
+
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """The request log: ``seq``, ``method``, ``path``, ``query`` (no OAuth parameters), ``status``
+        (None when the connection was dropped), ``fault`` and ``time``."""
+        return self._call("GET", "requests", query={"since": since} if since else None)
+
+    def set_faults(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Replace the fault configuration (see :mod:`airflow_provider_twads.emulator.faults`)."""
+        return self._call("PUT", "faults", config)
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self._call("DELETE", "faults")
+
+    def set_rate_limits(self, limits: dict[str, Any]) -> dict[str, Any]:
+        """E.g. ``{"writes": {"limit": 3, "window": 60}}``; the named categories' counters restart."""
+        return self._call("PUT", "rate_limits", limits)
+
+    def set_approval(self, rule: dict[str, Any]) -> None:
+        """E.g. ``{"status": "ACCEPTED", "after_seconds": 2, "tweets": {"123": "REJECTED"}}``."""
+        self._call("PUT", "approval", rule)
+
+    def activate(self, resource: str, entity_id: str, status: str = "ACTIVE") -> dict[str, Any]:
+        """Set an entity's status from outside the API, as the Ads UI does (drafts included)."""
+        return self._call("POST", "activate", {"resource": resource, "id": entity_id, "status": status})
+
+    def set_features(self, account_id: str, features: list[str]) -> list[str]:
+        """Replace an account's features (e.g. grant ``QUALIFIED_VIEWS``)."""
+        return self._call("PUT", "features", {"account_id": account_id, "features": features})["features"]
+
+    def seed_line_items(self, campaign_id: str, count: int, **overrides: Any) -> dict[str, Any]:
+        """Insert ``count`` line items under a campaign in one go (benchmarks; no per-campaign limit)."""
+        return self._call(
+            "POST", "seed/line_items", {"campaign_id": campaign_id, "count": count, "overrides": overrides}
+        )
+
+
+class EmulatorServer:
+    """The emulator on a loopback port, served by uvicorn from a background thread.
+
+    ``EmulatorServer(port=0)`` picks a free port; use it as a context manager, or call :meth:`start` and
+    :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db_path: str | None = None,
+        rate_limits: dict[str, Any] | None = None,
+        faults: dict[str, Any] | None = None,
+        approval: dict[str, Any] | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        """:param host: the interface to listen on.
+        :param port: the port; 0 picks a free one.
+        :param db_path: an SQLite file that keeps the state across restarts (default: in memory).
+        :param rate_limits: category overrides, e.g. ``{"writes": {"limit": 5, "window": 60}}``.
+        :param faults: a fault configuration active from the start (and after each reset).
+        :param approval: the promoted Tweet approval rule (default: ACCEPTED at once).
+        :param log_level: uvicorn's log level."""
+        self.emulator = Emulator(db_path=db_path, rate_limits=rate_limits, faults=faults, approval=approval)
+        self.host = host
+        self._port = port
+        self._log_level = log_level
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.admin: AdminClient
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port``: the API host for clients (the connection's ``host`` extra)."""
+        return f"http://{self.host}:{self._port}"
+
+    def _make_server(self) -> uvicorn.Server:
+        config = uvicorn.Config(
+            self.emulator.app,
+            log_level=self._log_level,
+            access_log=False,
+            lifespan="off",
+            http=_protocol_class(self.emulator.connections),
+            timeout_keep_alive=30,
+        )
+        return uvicorn.Server(config)
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._port))
+        sock.listen(128)
+        self._port = sock.getsockname()[1]
+        self.admin = AdminClient(self.base_url)
+        return sock
+
+    def start(self, timeout: float = 15.0) -> EmulatorServer:
+        """Start serving in a background thread; return once the server accepts connections."""
+        try:
+            self._socket = self._bind()
+            self._server = self._make_server()
+
+            def run() -> None:
+                try:
+                    assert self._server is not None and self._socket is not None
+                    self._server.run(sockets=[self._socket])
+                except BaseException as exc:  # reported by start() or stop()
+                    self._error = exc
+
+            self._thread = threading.Thread(target=run, name=f"twads-emulator-{self._port}", daemon=True)
+            self._thread.start()
+            started = threading.Event()
+            while not started.wait(0.01):
+                if self._server.started:
+                    started.set()
+                elif self._error is not None or not self._thread.is_alive():
+                    raise RuntimeError(f"the emulator failed to start: {self._error!r}")
+                timeout -= 0.01
+                if timeout <= 0:
+                    raise RuntimeError("the emulator did not start in time")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the database (safe to call twice, and after a failed start)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(5)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._server = None
+        self.emulator.store.close()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the CLI)."""
+        self._socket = self._bind()
+        self._server = self._make_server()
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._socket.close()
+            self._socket = None
+            self.emulator.store.close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
