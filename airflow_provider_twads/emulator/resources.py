@@ -721,6 +721,10 @@ class Resources:
         record.update(
             {k: val for k, val in changes.items() if val is not None or k not in ("goal", "pay_by")}
         )
+        if "standard_delivery" not in changes:
+            # Pacing applies to a budget: without one the API shows null (batch example), with one true.
+            budgets = ("daily_budget_amount_local_micro", "total_budget_amount_local_micro")
+            record["standard_delivery"] = True if any(record.get(b) for b in budgets) else None
         self._check_line_item(record, changes, given)
         self._check_campaign_rules(ctx, campaign, record)
         return self.store.create("line_items", lambda new_id: {**record, "id": new_id})
