@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_twads.api import spec as api_spec
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.errors import (
     AccountFeatureError,
@@ -207,31 +208,16 @@ def _as_list(value: Any) -> list[str]:
     return [str(p) for p in value]
 
 
-def _canonical_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Line item parameters in today's vocabulary, for comparison with what the API returns."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if key == vocab.LEGACY_AUTOMATICALLY_SELECT_BID:
-            if str(value).lower() in ("true", "1"):
-                out[vocab.LEGACY_AUTOMATICALLY_SELECT_BID_TRUE[0]] = (
-                    vocab.LEGACY_AUTOMATICALLY_SELECT_BID_TRUE[1]
-                )
-            continue
-        if key in vocab.LEGACY_PARAMETERS:
-            mapped = vocab.LEGACY_PARAMETER_VALUES.get(key, {}).get(str(value), value)
-            if mapped is None:
-                continue
-            key, value = vocab.LEGACY_PARAMETERS[key], mapped
-        if key == "objective":
-            value = vocab.LEGACY_OBJECTIVES.get(str(value), value)
-        if key in LINE_ITEM_TIME_FIELDS:
-            value = to_api_time(value, parameter=key)
-        elif key in LIST_FIELDS:
-            value = _as_list(value)
-        out[key] = value
-    return out
+def _canonical_params(
+    params: Mapping[str, Any], operation: str, api_version: str = vocab.DEFAULT_API_VERSION
+) -> dict[str, Any]:
+    """Parameters validated and in today's vocabulary (the client's spec), times first made UTC."""
+    prepared = {
+        k: (to_api_time(v, parameter=k) if k in LINE_ITEM_TIME_FIELDS else v)
+        for k, v in params.items()
+        if v is not None
+    }
+    return api_spec.validate(operation, prepared, api_version)
 
 
 def _same(key: str, want: Any, have: Any) -> bool:
@@ -244,19 +230,27 @@ def _same(key: str, want: Any, have: Any) -> bool:
     return str(want) == str(have)
 
 
-def diff_line_item(desired: Mapping[str, Any], existing: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+def diff_line_item(
+    desired: Mapping[str, Any],
+    existing: Mapping[str, Any],
+    *,
+    operation: str = "line_items.create",
+    api_version: str = vocab.DEFAULT_API_VERSION,
+) -> dict[str, tuple[Any, Any]]:
     """The settings in which an existing line item differs from the requested ones.
 
     Only requested (non-``None``) settings are compared; ``name``, ``campaign_id`` and ``entity_status``
     are not (``entity_status`` belongs to the activation step). Legacy names (``bid_type``,
     ``TWEET_ENGAGEMENTS``...) compare equal to today's.
 
-    :param desired: the requested parameters.
+    :param desired: the requested parameters (validated with the client's spec for ``operation``).
     :param existing: the line item as the API returns it.
+    :param operation: ``line_items.create`` (a full spec) or ``line_items.update`` (some settings).
+    :param api_version: the API version the parameters are for.
     :return: ``{setting: (existing value, requested value)}``, empty when they match.
     """
     diff: dict[str, tuple[Any, Any]] = {}
-    for key, want in _canonical_params(desired).items():
+    for key, want in _canonical_params(desired, operation, api_version).items():
         if key in DIFF_EXCLUDED:
             continue
         have = existing.get(key)
@@ -328,32 +322,25 @@ def find_line_items_by_name(
     return index
 
 
-def _validate_line_item_specs(specs: Sequence[Mapping[str, Any]], if_exists: str) -> None:
+def _validate_line_item_specs(
+    specs: Sequence[Mapping[str, Any]], if_exists: str, api_version: str
+) -> list[dict[str, Any]]:
+    """Validate every spec with the client's spec (before any HTTP) and return them normalized."""
     operation = "line_items.create"
     _check_choice("if_exists", if_exists, IF_EXISTS_MODES, operation=operation)
     seen: dict[tuple[str, str], int] = {}
-    for pos, spec in enumerate(specs):
+    out: list[dict[str, Any]] = []
+    for pos, raw in enumerate(specs):
         where = f"line_items[{pos}]." if len(specs) > 1 else ""
-        for req in vocab.LINE_ITEM_CREATE_REQUIRED:
-            if spec.get(req) in (None, "", [], ()):
-                raise AdsApiValidationError(f"{where}{req}", "is required", operation=operation)
-        name = spec.get("name")
+        name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             raise AdsApiValidationError(f"{where}name", "must be a non-empty string", operation=operation)
-        if len(name) > vocab.LINE_ITEM_NAME_MAX_LENGTH:
-            raise AdsApiValidationError(
-                f"{where}name",
-                f"is longer than {vocab.LINE_ITEM_NAME_MAX_LENGTH} characters",
-                operation=operation,
-            )
-        status = spec.get("entity_status")
-        if status is not None:
-            _check_choice(f"{where}entity_status", status, vocab.ENTITY_STATUSES, operation=operation)
-        objective = vocab.LEGACY_OBJECTIVES.get(str(spec["objective"]), str(spec["objective"]))
-        _check_choice(f"{where}objective", objective, vocab.ALL_OBJECTIVES, operation=operation)
-        for key in LINE_ITEM_TIME_FIELDS:
-            to_api_time(spec.get(key), parameter=f"{where}{key}")
-        key = (str(spec["campaign_id"]), name)
+        try:
+            normalized = _canonical_params(raw, operation, api_version)
+        except AdsApiValidationError as err:
+            err.parameter = f"{where}{err.parameter}"
+            raise
+        key = (str(normalized["campaign_id"]), name)
         if key in seen:
             raise AdsApiValidationError(
                 f"{where}name",
@@ -362,16 +349,13 @@ def _validate_line_item_specs(specs: Sequence[Mapping[str, Any]], if_exists: str
                 operation=operation,
             )
         seen[key] = pos
+        out.append(normalized)
+    return out
 
 
 def _preflight_account_features(client: AdsApiClient, specs: Sequence[Mapping[str, Any]]) -> None:
     """Check feature-gated objectives against the account's features (one GET, only when one is used)."""
-    gated = {
-        objective
-        for spec in specs
-        if (objective := vocab.LEGACY_OBJECTIVES.get(str(spec["objective"]), str(spec["objective"])))
-        in vocab.OBJECTIVE_REQUIRED_FEATURES
-    }
+    gated = {str(s["objective"]) for s in specs if s["objective"] in vocab.OBJECTIVE_REQUIRED_FEATURES}
     if not gated:
         return
     features = set(client.get_account_features())
@@ -392,10 +376,10 @@ def _preflight_account_features(client: AdsApiClient, specs: Sequence[Mapping[st
 
 
 def _match_or_plan(
-    spec: Mapping[str, Any], existing: dict[str, Any], if_exists: str
+    spec: Mapping[str, Any], existing: dict[str, Any], if_exists: str, api_version: str
 ) -> tuple[str, dict[str, Any]]:
     """Decide what to do with an existing line item of the same name: ``reused``/``updated``/mismatch."""
-    diff = diff_line_item(spec, existing)
+    diff = diff_line_item(spec, existing, api_version=api_version)
     if not diff:
         return "reused", {}
     immutable = set(diff) & set(vocab.LINE_ITEM_IMMUTABLE_FIELDS)
@@ -428,7 +412,8 @@ def ensure_line_items(
     :param progress: receives progress lines.
     :return: one result per spec, in input order.
     """
-    _validate_line_item_specs(specs, if_exists)
+    api_version = str(getattr(client, "api_version", vocab.DEFAULT_API_VERSION))
+    specs = _validate_line_item_specs(specs, if_exists, api_version)
     if not 1 <= chunk_size <= vocab.MAX_LINE_ITEMS_PER_BATCH_CURRENT:
         raise AdsApiValidationError(
             "chunk_size",
@@ -457,7 +442,7 @@ def ensure_line_items(
                 found[0]["id"],
             )
         current = found[0]
-        action, detail = _match_or_plan(spec, current, if_exists)
+        action, detail = _match_or_plan(spec, current, if_exists, api_version)
         if action == "mismatch":
             mismatches.append((key[1], str(current["id"]), detail))
             immutable = immutable or bool(set(detail) & set(vocab.LINE_ITEM_IMMUTABLE_FIELDS))
@@ -472,7 +457,7 @@ def ensure_line_items(
         progress(
             f"Updating line item {line_item_id} ({keys[pos][1]!r}), {n} of {len(updates)}: {sorted(changes)}"
         )
-        client.update_line_item(line_item_id, **_sendable(changes))
+        client.update_line_item(line_item_id, **changes)
 
     missing = [pos for pos in range(len(specs)) if pos not in results]
     if results:
@@ -525,16 +510,6 @@ def _record_targeting(
         (created if op["operation_type"] == "Create" else deleted).append(str(res["id"]))
 
 
-def _sendable(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as the client takes them: no ``None``s, times in ISO 8601 UTC."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        out[key] = to_api_time(value, parameter=key) if key in LINE_ITEM_TIME_FIELDS else value
-    return out
-
-
 def _recover_created(
     client: AdsApiClient, keys: Sequence[tuple[str, str]], positions: Iterable[int], progress: Progress
 ) -> dict[int, LineItemResult]:
@@ -564,7 +539,7 @@ def _create_line_items_single(
     for n, pos in enumerate(missing, 1):
         for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
             try:
-                item = client.create_line_item(**_sendable(specs[pos]))
+                item = client.create_line_item(**specs[pos])
             except AmbiguousWriteError as err:
                 progress(f"Creating line item {keys[pos][1]!r} ended ambiguously ({err}); looking it up")
                 found = _recover_created(client, keys, [pos], progress)
@@ -600,7 +575,7 @@ def _create_line_items_batch(
             done[pos] = LineItemResult(str(item["id"]), keys[pos][1], keys[pos][0], "created")
 
     for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
-        ops = [{"operation_type": "Create", "params": _sendable(specs[p])} for p in todo]
+        ops = [{"operation_type": "Create", "params": dict(specs[p])} for p in todo]
         tracker = _ChunkTracker("Line item", "line items created", len(ops), progress)
         try:
             items = client.batch("line_items", ops, chunk_size=chunk_size, on_chunk=tracker)
@@ -656,26 +631,24 @@ def update_line_item(
     :param progress: receives progress lines.
     :return: ``(line item, whether a PUT was sent)``.
     """
-    wanted = _sendable(changes)
-    if "entity_status" in wanted:
-        _check_choice(
-            "entity_status",
-            wanted["entity_status"],
-            vocab.UPDATABLE_ENTITY_STATUSES,
+    api_version = str(getattr(client, "api_version", vocab.DEFAULT_API_VERSION))
+    wanted = _canonical_params(changes, "line_items.update", api_version)
+    if not wanted:
+        raise AdsApiValidationError(
+            "changes",
+            "nothing to update",
+            allowed=vocab.LINE_ITEM_UPDATE_FIELDS,
             operation="line_items.update",
         )
     current = client.get_line_item(line_item_id)
-    diff = diff_line_item(wanted, current)
-    if "entity_status" in wanted and str(current.get("entity_status")) != str(wanted["entity_status"]):
-        diff["entity_status"] = (current.get("entity_status"), wanted["entity_status"])
-    if "name" in wanted and current.get("name") != wanted["name"]:
-        diff["name"] = (current.get("name"), wanted["name"])
+    diff = diff_line_item(wanted, current, operation="line_items.update", api_version=api_version)
+    for key in ("entity_status", "name"):  # compared here, unlike when reusing a line item by name
+        if key in wanted and current.get(key) != wanted[key]:
+            diff[key] = (current.get(key), wanted[key])
     if not diff:
         progress(f"Line item {line_item_id} already has the requested settings: nothing to update")
         return current, False
-    send = {k: wanted[k] for k in diff if k in wanted}
-    # diff keys may be today's names for legacy inputs: send those under the names the user gave.
-    send.update({k: v for k, v in wanted.items() if k not in vocab.LINE_ITEM_FIELDS and k != "name"})
+    send = {k: wanted[k] for k in diff}
     progress(
         f"Updating line item {line_item_id}: "
         + ", ".join(f"{k} {have!r} -> {want!r}" for k, (have, want) in sorted(diff.items()))
@@ -763,14 +736,6 @@ def normalize_criteria(criteria: Any, *, parameter: str = "criteria") -> list[di
         _check_choice(f"{where}.operator_type", op, vocab.OPERATOR_TYPES, operation=operation)
         if not value.strip():
             raise AdsApiValidationError(f"{where}.targeting_value", "is required", operation=operation)
-        required_op = vocab.TARGETING_TYPE_REQUIRED_OPERATOR.get(ttype)
-        if required_op and op != required_op:
-            raise AdsApiValidationError(
-                f"{where}.operator_type",
-                f"{ttype} may only be used with operator_type={required_op} (got {op})",
-                allowed=(required_op,),
-                operation=operation,
-            )
         out.setdefault(
             (ttype, value, op), {"targeting_type": ttype, "targeting_value": value, "operator_type": op}
         )
@@ -780,47 +745,27 @@ def normalize_criteria(criteria: Any, *, parameter: str = "criteria") -> list[di
 def check_targeting_rules(line_item_id: str, final: Sequence[Mapping[str, Any]]) -> None:
     """Check the per-line-item rules on the set of criteria a line item would end with (existing + new).
 
-    One AGE bucket per line item; APP_LIST only with ``NE``; TV_SHOW needs a LOCATION criterion.
+    One AGE bucket per line item; APP_LIST only with ``NE``; TV_SHOW needs a LOCATION criterion. The rules
+    are the client's (:func:`airflow_provider_twads.api.spec.check_targeting_set`); this adds which of the
+    criteria exist already and what to do about it.
 
     :param line_item_id: the line item, for the message.
     :param final: the criteria it would have.
     :raises AdsApiValidationError: naming the rule and the criteria that break it.
     """
-    operation = "targeting_criteria.batch"
-    by_type: dict[str, list[Mapping[str, Any]]] = {}
-    for c in final:
-        by_type.setdefault(criterion_key(c)[0], []).append(c)
-    for ttype in vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES:
-        found = by_type.get(ttype, [])
-        if len(found) > 1:
-            shown = ", ".join(
-                f"{criterion_key(c)[1]} ({'existing ' + str(c['id']) if c.get('id') else 'new'})"
-                for c in found
+    try:
+        api_spec.check_targeting_set([], [{**c, "line_item_id": line_item_id} for c in final])
+    except AdsApiValidationError as err:
+        existing = [
+            f"{criterion_key(c)[0]} {criterion_key(c)[1]} (id {c['id']})" for c in final if c.get("id")
+        ]
+        if existing and any(t in str(err) for t in vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES):
+            err.hint = (
+                f"Existing on the line item: {', '.join(existing[:10])}. "
+                "Use mode='replace' to swap an existing criterion for a new one."
             )
-            raise AdsApiValidationError(
-                "criteria",
-                f"line item {line_item_id} would have {len(found)} {ttype} criteria ({shown}); only one "
-                f"{ttype} bucket is allowed per line item. Use mode='replace' to swap an existing one",
-                operation=operation,
-            )
-    for ttype, op in vocab.TARGETING_TYPE_REQUIRED_OPERATOR.items():
-        bad = [c for c in by_type.get(ttype, []) if criterion_key(c)[2] != op]
-        if bad:
-            raise AdsApiValidationError(
-                "criteria",
-                f"line item {line_item_id}: {ttype} may only be used with operator_type={op} "
-                f"({', '.join(criterion_key(c)[1] for c in bad)})",
-                allowed=(op,),
-                operation=operation,
-            )
-    for ttype, needed in vocab.TARGETING_TYPE_PREREQUISITES.items():
-        if by_type.get(ttype) and not by_type.get(needed):
-            raise AdsApiValidationError(
-                "criteria",
-                f"line item {line_item_id}: {ttype} targeting needs at least one {needed} criterion on the "
-                f"line item; add a {needed} criterion (in the same call is fine)",
-                operation=operation,
-            )
+        err.parameter = "criteria"
+        raise
 
 
 @dataclass
@@ -905,8 +850,7 @@ def _precheck_targeting(desired: Sequence[Mapping[str, Any]], mode: str) -> None
     if mode == "replace":
         check_targeting_rules("(each line item)", desired)
         return
-    single = set(vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES)
-    check_targeting_rules("(each line item)", [c for c in desired if criterion_key(c)[0] in single])
+    api_spec.check_targeting_set([], desired, check_prerequisites=False)
 
 
 def _list_criteria(client: AdsApiClient, line_item_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:

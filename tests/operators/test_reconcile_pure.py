@@ -77,6 +77,7 @@ def test_diff_matches_equivalent_settings_in_other_forms():
         "name": "spring",
         "campaign_id": "c1",
         "objective": "TWEET_ENGAGEMENTS",  # legacy name of ENGAGEMENTS
+        "product_type": "PROMOTED_TWEETS",
         "bid_type": "MAX",  # legacy name of bid_strategy
         "placements": "ALL_ON_TWITTER",
         "bid_amount_local_micro": "1500000",  # what Jinja renders
@@ -88,15 +89,29 @@ def test_diff_matches_equivalent_settings_in_other_forms():
 
 
 def test_diff_reports_each_difference():
-    diff = diff_line_item(
-        {"bid_amount_local_micro": 2000000, "placements": ["TWITTER_TIMELINE"], "end_time": "2024-06-01"},
-        EXISTING,
-    )
-    assert diff == {
+    desired = {
+        "campaign_id": "c1",
+        "objective": "ENGAGEMENTS",
+        "product_type": "PROMOTED_TWEETS",
+        "bid_strategy": "MAX",
+        "bid_amount_local_micro": 2000000,
+        "placements": ["TWITTER_TIMELINE"],
+        "end_time": "2024-06-01T00:00:00Z",
+    }
+    assert diff_line_item(desired, EXISTING) == {
         "bid_amount_local_micro": (1500000, 2000000),
         "placements": (["ALL_ON_TWITTER"], ["TWITTER_TIMELINE"]),
         "end_time": (None, "2024-06-01T00:00:00Z"),
     }
+
+
+def test_diff_of_an_update_compares_only_what_is_given():
+    assert (
+        diff_line_item({"bid_amount_local_micro": "1500000"}, EXISTING, operation="line_items.update") == {}
+    )
+    assert diff_line_item(
+        {"total_budget_amount_local_micro": 5}, EXISTING, operation="line_items.update"
+    ) == {"total_budget_amount_local_micro": (None, 5)}
 
 
 def test_mismatch_error_is_readable():
@@ -141,7 +156,6 @@ def test_normalize_criteria_defaults_operator_and_dedupes():
             "NE",
         ),
         ([{"targeting_type": "AGE"}], "criteria[0].targeting_value", "required"),
-        ([{"targeting_type": "APP_LIST", "targeting_value": "x"}], "criteria[0].operator_type", "NE"),
         ([{"targeting_type": "AGE", "targeting_value": "x", "bid": 1}], "criteria[0].bid", "targeting_type"),
         ({"targeting_type": "AGE"}, "criteria", "list"),
     ],
@@ -188,9 +202,9 @@ def test_plan_replace_deletes_extras_and_duplicates():
 def test_rule_one_age_bucket_counts_existing_in_add_mode():
     existing = [crit("AGE", "AGE_18_TO_24", cid="a1")]
     desired = normalize_criteria([{"targeting_type": "AGE", "targeting_value": "AGE_25_TO_34"}])
-    with pytest.raises(AdsApiValidationError, match="only one AGE bucket") as err:
+    with pytest.raises(AdsApiValidationError, match="only one AGE bucket per line item") as err:
         plan_targeting("li1", existing, desired, "add")
-    assert "AGE_18_TO_24 (existing a1)" in str(err.value)
+    assert "AGE AGE_18_TO_24 (id a1)" in str(err.value)
     assert "mode='replace'" in str(err.value)
 
 
