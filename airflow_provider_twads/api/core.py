@@ -509,6 +509,8 @@ class ClientCore:
         policy = self.retry
         if isinstance(exc, RateLimitError):
             wait = self.limiter.wait_after_429(exc.reset_in, attempt, exc.retry_after)
+            if exc.category:
+                self.limiter.forget(exc.category)  # this wait covers the reset: no second pacing wait
             return wait + self.rng.uniform(0, policy.jitter)
         base = min(policy.backoff_max, policy.backoff_initial * (2 ** (attempt - 1)))
         wait = base / 2 + self.rng.uniform(0, base / 2)  # "equal jitter": never zero, spread out

@@ -225,6 +225,14 @@ class RateLimiter:
             wait = self.min_wait * (2 ** (attempt - 1))
         return min(wait, self.max_wait)
 
+    def forget(self, bucket: str) -> None:
+        """Drop what is known of ``bucket`` (a retry wait after a 429 already waits for its reset).
+
+        :param bucket: the bucket.
+        """
+        with self._lock:
+            self._windows.pop(bucket, None)
+
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """The remembered windows (for stats and debugging)."""
         with self._lock:

@@ -50,6 +50,7 @@ class Param:
     :param max_items: most items for lists.
     :param max_length: longest allowed string.
     :param default: filled in when absent (only where the client has a reason to choose).
+    :param numeric: whether the (list) values must be numeric IDs (tweet and user IDs).
     """
 
     kind: str = "str"
@@ -60,6 +61,7 @@ class Param:
     max_items: int | None = None
     max_length: int | None = None
     default: Any = None
+    numeric: bool = False
 
 
 @dataclass(frozen=True)
@@ -403,7 +405,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             f"{_ACC}/promoted_tweets",
             {
                 "line_item_id": Param("id", required=True),
-                "tweet_ids": Param("id_list", required=True, max_items=vocab.MAX_TWEET_IDS_PER_REQUEST),
+                "tweet_ids": Param(
+                    "id_list", required=True, max_items=vocab.MAX_TWEET_IDS_PER_REQUEST, numeric=True
+                ),
             },
         ),
         _e("promoted_tweets.delete", "DELETE", f"{_ACC}/promoted_tweets/{{promoted_tweet_id}}"),
@@ -611,6 +615,10 @@ def _check_value(name: str, p: Param, value: Any, operation: str) -> Any:
                 raise AdsApiValidationError(
                     name, f"invalid value(s) {bad}", allowed=p.choices, operation=operation
                 )
+        if p.numeric:
+            bad = [i for i in items if not i.isdigit()]
+            if bad:
+                raise AdsApiValidationError(name, f"must be numeric IDs, got {bad[:5]}", operation=operation)
         if p.max_items is not None and len(items) > p.max_items:
             raise AdsApiValidationError(
                 name, f"at most {p.max_items} values per request, got {len(items)}", operation=operation
