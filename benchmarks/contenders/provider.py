@@ -27,8 +27,7 @@ def _creates(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _stats(c: AdsApiClient, **extra: Any) -> dict[str, Any]:
-    stats = getattr(c, "stats", None)
-    return {"client_stats": stats if isinstance(stats, dict) else repr(stats), **extra}
+    return {"client_stats": c.stats.as_dict(), **extra}
 
 
 def targeting(conn: Conn, job: dict[str, Any]) -> dict[str, Any]:
