@@ -170,6 +170,49 @@ def encode_json_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Loggers of the OAuth libraries that write tokens at DEBUG (client reprs, signature base strings).
+_OAUTH_LOGGERS = (
+    "requests_oauthlib",
+    "requests_oauthlib.oauth1_auth",
+    "requests_oauthlib.oauth1_session",
+    "oauthlib",
+    "oauthlib.oauth1",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+)
+
+
+class _SecretRedactor(logging.Filter):
+    """Replaces known secrets in the OAuth libraries' log records, also outside Airflow's masker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, secrets: Sequence[str]) -> None:
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                self.secrets.update({secret, quote(secret, safe=""), quote(quote(secret, safe=""), safe="")})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed record is not ours to fix
+                return True
+            redacted = message
+            for secret in self.secrets:
+                redacted = redacted.replace(secret, "***")
+            if redacted != message:
+                record.msg, record.args = redacted, ()
+        return True
+
+
+_REDACTOR = _SecretRedactor()
+for _name in _OAUTH_LOGGERS:
+    logging.getLogger(_name).addFilter(_REDACTOR)
+
+
 class ClientCore:
     """The shared brain of :class:`~airflow_provider_twads.api.client.AdsApiClient` and its async twin.
 
@@ -220,6 +263,7 @@ class ClientCore:
         if timeout <= 0:
             raise AdsApiValidationError("timeout", f"must be positive, got {timeout}")
         self.credentials = credentials
+        _REDACTOR.add(credentials.secrets())
         self.host = host
         self.api_version = api_version
         self.account_id = str(account_id) if account_id else None

@@ -28,8 +28,8 @@ from airflow_provider_twads.api.ratelimit import RateLimiter, bucket_for, parse_
 # ---------------------------------------------------------------------------------------------------------
 FORUM_BODY = (
     '{"errors":[{"code":"INVALID","message":"Saving value QUALIFIED_VIEWS to field OBJECTIVE requires one of '
-    'these account features: QUALIFIED_VIEWS","attribute":"objective"}],"request":{"params":{"bid_type":"MAX",'
-    '"objective":"QUALIFIED_IMPRESSIONS","account_id":"18ce54cvmes"}}}'
+    'these account features: QUALIFIED_VIEWS","attribute":"objective"}],'
+    '"request":{"params":{"bid_type":"MAX","objective":"QUALIFIED_IMPRESSIONS","account_id":"18ce54cvmes"}}}'
 )
 
 
@@ -47,8 +47,8 @@ def test_forum_feature_error_is_parsed_with_its_hint() -> None:
 
 def test_draft_error_hint() -> None:
     body = (
-        '{"errors":[{"code":"INVALID_PARAMETER","message":"Draft entities can only be activated or paused via '
-        'the Twitter Ads UI","parameter":"paused"}]}'
+        '{"errors":[{"code":"INVALID_PARAMETER","message":"Draft entities can only be activated or '
+        'paused via the Twitter Ads UI","parameter":"paused"}]}'
     )
     err = error_from_response(400, body, method="PUT", path="/12/accounts/a/campaigns/6aian")
     assert isinstance(err, DraftEntityError) and "only in the Ads UI" in str(err)
