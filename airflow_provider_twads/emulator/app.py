@@ -75,6 +75,13 @@ def _routes() -> list[tuple[re.Pattern[str], dict[str, str], str, str | None]]:
 ROUTES = _routes()
 
 
+class RawJSON:
+    """Admin results already rendered as JSON text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class ConnectionRegistry:
     """Open transports by client address, so a handler can drop its own connection (fault injection)."""
 
@@ -136,8 +143,15 @@ class Emulator:
         with self._lock:
             return [dict(e) for e in self._log if e["seq"] > since]
 
-    def state(self, kinds: list[str] | None = None) -> dict[str, Any]:
-        state: dict[str, Any] = self.store.dump(kinds or KINDS)
+    def state_json(self, kinds: list[str] | None = None) -> str:
+        """The admin state as JSON text: entities by kind (stored JSON passed through), plus features by
+        account, the fault configuration with injected counts, and the rate limits."""
+        extra = json.dumps(self.state_extras())
+        entities = ",".join(f'"{kind}":{text}' for kind, text in self.store.dump_json(kinds or KINDS).items())
+        return "{" + entities + "," + extra[1:]
+
+    def state_extras(self) -> dict[str, Any]:
+        state: dict[str, Any] = {}
         state["features"] = {a["id"]: a.get("_features", []) for a in self.store.find("accounts")}
         state["faults"] = self.faults.describe()
         state["rate_limits"] = {
@@ -369,6 +383,8 @@ class Emulator:
                     result = fn(request, payload)
                 except (ValueError, KeyError, TypeError, FaultConfigError, RateLimitConfigError) as exc:
                     return JSONResponse({"error": str(exc)}, status_code=400)
+                if isinstance(result, RawJSON):
+                    return Response(result.text, media_type=_JSON)
                 return JSONResponse(result)
 
             return endpoint
@@ -425,7 +441,8 @@ class Emulator:
             Route("/_emulator/health", admin(lambda r, p: {"ok": True, "versions": list(v.API_VERSIONS)}),
                   methods=["GET"]),
             Route("/_emulator/reset", admin(reset), methods=["POST"]),
-            Route("/_emulator/state", admin(lambda r, p: self.state(kinds(r))), methods=["GET"]),
+            Route("/_emulator/state", admin(lambda r, p: RawJSON(self.state_json(kinds(r)))),
+                  methods=["GET"]),
             Route("/_emulator/requests",
                   admin(lambda r, p: self.requests(int(r.query_params.get("since", "0")))), methods=["GET"]),
             Route("/_emulator/faults", admin(set_faults), methods=["PUT", "POST"]),

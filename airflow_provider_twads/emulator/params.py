@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from airflow_provider_twads.api.vocabulary import (
 )
 
 LONG_MAX = 2**63 - 1
+_ID_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_STRING = 4096  # longer values are refused rather than stored
 
 
@@ -206,6 +208,9 @@ class Params:
         items = list(dict.fromkeys(self._items(name, value)))
         if not items:
             raise missing(name)
+        bad = next((item for item in items if not _ID_CHARS.fullmatch(item)), None)
+        if bad is not None:
+            raise invalid(name, f"Invalid ID {bad[:40]!r} in {name}: IDs are letters, digits, '-' and '_'")
         if len(items) > max_items:
             raise invalid(name, f"Up to {max_items} IDs may be provided for {name}, got {len(items)}")
         return self._store(name, items)

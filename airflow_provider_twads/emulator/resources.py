@@ -122,7 +122,9 @@ class Approval:
     @classmethod
     def parse(cls, spec: dict[str, Any] | None) -> Approval:
         """``{"status": "ACCEPTED", "after_seconds": 5, "tweets": {"123": "REJECTED"}}``; ``mode`` may be
-        ``immediate`` (after 0 s), ``after`` (needs after_seconds) or ``manual`` (stays PENDING)."""
+        ``immediate`` (after 0 s), ``after`` (needs after_seconds) or ``manual`` (stays PENDING). A rule
+        for one tweet ID (a status, or ``{"status", "after_seconds"}``) applies at once unless it says
+        when."""
         spec = dict(spec or {})
         mode = spec.pop("mode", None)
         unknown = set(spec) - {"status", "after_seconds", "seconds", "tweets"}
@@ -147,7 +149,7 @@ class Approval:
                 raise ValueError(f"approval status must be one of {v.PROMOTED_TWEET_APPROVAL_STATUSES}")
             tweets[str(tweet_id)] = (
                 tweet_status,
-                float(rule.get("after_seconds", rule.get("seconds", after))),
+                float(rule.get("after_seconds", rule.get("seconds", 0.0))),
             )
         return cls(status, after, tweets)
 
@@ -1005,7 +1007,6 @@ class Resources:
         if campaign is None:
             raise KeyError(f"campaign {campaign_id} not found")
         now = now_iso()
-        ids = self.store.reserve_ids(count)
         base = {
             "account_id": campaign["account_id"],
             "advertiser_user_id": ADVERTISER_USER_ID,
@@ -1040,10 +1041,7 @@ class Resources:
             "deleted": False,
             **overrides,
         }
-        self.store.create_many(
-            "line_items", [{**base, "id": id_, "name": f"bulk-{i:06d}"} for i, id_ in enumerate(ids)]
-        )
-        return ids
+        return self.store.bulk_create("line_items", base, count, "bulk-{:06d}")
 
 
 class BatchFailed(Exception):
