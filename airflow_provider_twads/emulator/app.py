@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import threading
 import time
@@ -33,6 +34,7 @@ from airflow_provider_twads.emulator.seed import CONSUMERS, TOKENS
 from airflow_provider_twads.emulator.store import KINDS, Store
 
 MAX_BODY = 2 * 1024 * 1024
+logger = logging.getLogger(__name__)
 _JSON = "application/json"
 _A = r"accounts/(?P<account_id>[^/]+)"
 
@@ -213,6 +215,13 @@ class Emulator:
             body = {"errors": exc.errors, "request": {"params": getattr(exc, "echo", None) or echo}}
         except BatchFailed as exc:
             status, body = 400, exc.body
+        except Exception:  # a bug in the emulator: say so in the API's terms, and in the log
+            logger.exception("Unexpected error on %s %s", method, path)
+            status = 500
+            body = {
+                "errors": [{"code": v.ERROR_INTERNAL_ERROR, "message": "Emulator bug"}],
+                "request": {"params": echo},
+            }
         if fault is not None and fault.kind == "commit_then_drop":
             await self._drop(request)
             self._record(method, path, logged_query, None, fault_kind)
@@ -276,9 +285,13 @@ class Emulator:
             raise invalid("body", "The request body is not UTF-8") from None
         token, reason = self.oauth.verify(uri, method, body_text, request.headers)
         if token is None:
-            _ok, rl = self.limiter.hit((v.RATE_LIMIT_GLOBAL_READS, "-unauthenticated-"), None)
             message = f"This request is not properly authenticated: {reason}"
-            raise ApiError(401, v.ERROR_UNAUTHORIZED_ACCESS, message, headers=rl)
+            raise ApiError(
+                401,
+                v.ERROR_UNAUTHORIZED_ACCESS,
+                message,
+                headers=self.limiter.peek((v.RATE_LIMIT_GLOBAL_READS, "")),
+            )
         # ---- routing ----
         version, _, rest = path.lstrip("/").partition("/")
         if version not in v.API_VERSIONS:
@@ -302,17 +315,23 @@ class Emulator:
         path_params: dict[str, str] = {}
         if account_id is not None:
             path_params["account_id"] = account_id
+        if id_param:
+            path_params[id_param] = groups["id"]
+        if account_id is not None:
+            refusal = None
             if self.store.get("accounts", account_id) is None:
-                raise ApiError(404, v.ERROR_NOT_FOUND, f"Account {account_id} not found", "account_id")
-            if account_id not in allowed_accounts:
-                raise ApiError(
+                refusal = ApiError(404, v.ERROR_NOT_FOUND, f"Account {account_id} not found", "account_id")
+            elif account_id not in allowed_accounts:
+                refusal = ApiError(
                     403,
                     v.ERROR_UNAUTHORIZED_CLIENT_APPLICATION,
                     f"This access token may not use account {account_id}",
                     "account_id",
                 )
-        if id_param:
-            path_params[id_param] = groups["id"]
+            if refusal is not None:
+                refusal.echo = path_params  # type: ignore[attr-defined]
+                refusal.headers = self.limiter.peek((classify(method, route_name, True, False)[0], token))
+                raise refusal
         # ---- parameters ----
         raw: dict[str, Any] = {}
         pairs = [(k, val) for k, val in query_pairs if not k.startswith("oauth_")]

@@ -150,6 +150,19 @@ class RateLimiter:
                 headers[prefix + "reset"] = str(reset)
             return allowed, headers
 
+    def peek(self, user_key: tuple[str, str]) -> dict[str, str]:
+        """The user-level headers for a refused request (counted nowhere)."""
+        now = time.time()
+        with self._lock:
+            bucket = self._buckets.get(user_key)
+            if bucket is None:
+                limit, window = self._limits[user_key[0]]
+                return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(limit),
+                        "x-rate-limit-reset": str(math.ceil(now + window))}  # fmt: skip
+            limit, remaining, reset = bucket.state(now)
+            return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(remaining),
+                    "x-rate-limit-reset": str(reset)}  # fmt: skip
+
     def _bucket(self, key: tuple[str, ...], now: float) -> Bucket:
         bucket = self._buckets.get(key)
         if bucket is None:

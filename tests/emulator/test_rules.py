@@ -441,3 +441,14 @@ def test_malformed_json_body_on_a_single_endpoint(api: Any) -> None:
     assert response.status_code == 400 and error_codes(response) == ["INVALID_PARAMETER"]
     wrong_type = api.request("POST", "line_items", json={**LINE_ITEM, "bid_amount_local_micro": {"a": 1}})
     assert wrong_type.status_code == 400
+
+
+def test_refusals_carry_the_envelope_and_rate_limit_headers(api: Any) -> None:
+    forbidden = api.request("GET", "line_items/8v7jo", account=SEED["other_account_id"])
+    assert forbidden.json()["request"]["params"] == {
+        "account_id": SEED["other_account_id"],
+        "line_item_id": "8v7jo",
+    }
+    assert "x-rate-limit-remaining" in forbidden.headers
+    unauthenticated = api.session.get(api.base_url + "/12/accounts", auth=lambda r: r, timeout=10)
+    assert unauthenticated.status_code == 401 and "x-rate-limit-limit" in unauthenticated.headers
