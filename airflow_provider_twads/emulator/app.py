@@ -389,8 +389,6 @@ class Emulator:
             exc.echo = params.error_echo()  # type: ignore[attr-defined]
             exc.headers = {**headers, **exc.headers}
             raise
-        except BatchFailed:
-            raise
 
     # ---- admin HTTP API -----------------------------------------------------------------------------
     def _build_app(self) -> Starlette:

@@ -247,7 +247,7 @@ class Resources:
         data = [render(r) if render else shape(r, keys) for r in rows]
         return listing.envelope(data, more, total, p.echo, v.RESOURCE_DATA_TYPE.get(kind, kind))
 
-    def _delete(self, kind: str, ctx: Context, id_: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    def _delete(self, kind: str, ctx: Context, id_: str) -> dict[str, Any]:
         record = self._entity(kind, ctx, id_)
         record["deleted"] = True
         record["updated_at"] = now_iso()
@@ -424,7 +424,7 @@ class Resources:
 
     def delete_campaign(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
-        record = self._delete("campaigns", ctx, ctx.path_id or "", CAMPAIGN_KEYS)
+        record = self._delete("campaigns", ctx, ctx.path_id or "")
         return self._single(shape(record, CAMPAIGN_KEYS), ctx.params.echo)
 
     # ---- line items ---------------------------------------------------------------------------------
@@ -754,7 +754,7 @@ class Resources:
 
     def delete_line_item(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
-        record = self._delete("line_items", ctx, ctx.path_id or "", LINE_ITEM_KEYS)
+        record = self._delete("line_items", ctx, ctx.path_id or "")
         return self._single(shape(record, LINE_ITEM_KEYS), ctx.params.echo)
 
     # ---- targeting criteria -------------------------------------------------------------------------
@@ -859,7 +859,7 @@ class Resources:
 
     def delete_targeting_criterion(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
-        record = self._delete("targeting_criteria", ctx, ctx.path_id or "", CRITERION_KEYS)
+        record = self._delete("targeting_criteria", ctx, ctx.path_id or "")
         return self._single(self._criterion_view(None)(record), ctx.params.echo)
 
     # ---- promoted tweets ----------------------------------------------------------------------------
@@ -917,7 +917,7 @@ class Resources:
 
     def delete_promoted_tweet(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
-        record = self._delete("promoted_tweets", ctx, ctx.path_id or "", PROMOTED_TWEET_KEYS)
+        record = self._delete("promoted_tweets", ctx, ctx.path_id or "")
         return self._single(self._promoted_view(record), ctx.params.echo)
 
     # ---- batch --------------------------------------------------------------------------------------
@@ -964,7 +964,7 @@ class Resources:
                             record = self.store.get(kind, self.update_campaign(item_ctx)["data"]["id"])
                     else:
                         p.finish()
-                        record = self._delete(kind, item_ctx, target, ())
+                        record = self._delete(kind, item_ctx, target)
                 results.append(record)
                 errors.append([])
             except ApiError as exc:

@@ -130,7 +130,7 @@ class Store:
             self._conn.execute("DELETE FROM meta")
             for kind, records in seed_entities().items():
                 for record in records:
-                    self._insert(kind, record)
+                    self.create(kind, lambda _new_id, r=record: r)
             self._set_meta("seeded", "1")
 
     # ---- rows ---------------------------------------------------------------------------------------
@@ -152,14 +152,8 @@ class Store:
             json.dumps(record, separators=(",", ":")),
         )
 
-    def _insert(self, kind: str, record: dict[str, Any]) -> None:
-        seq = self._next_seq()
-        self._conn.execute(
-            "INSERT INTO entities VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._row(kind, record, seq)
-        )
-
     def create(self, kind: str, build: Any) -> dict[str, Any]:
-        """Insert a new entity: ``build(new_id)`` returns its record.
+        """Insert a new entity: ``build(new_id)`` returns its record (seeded records keep their own ID).
 
         :param kind: the entity kind.
         :param build: a callable from the new ID to the full record.
