@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -253,7 +254,11 @@ def run_one(
     conn = conn_for(emu)
     job = prepare(workload, emu, sizes, cache, rate_limits)
     seq0 = last_seq(emu)
+    # The emulator runs in this process: its CPU time while the contender runs is what the contender's
+    # requests cost the server (nothing else runs here meanwhile when the runner is a subprocess).
+    server0 = time.process_time()
     result = runner(contender, workload, conn, job)
+    server_cpu = time.process_time() - server0
     calls = api_calls(emu, seq0)
     state = emu.admin.state() if workload != w.LIST_LINE_ITEMS else {}
     checked = w.check(workload, job, state, result.get("summary") or {})
@@ -265,6 +270,7 @@ def run_one(
         "workload": workload,
         "contender": contender,
         **result,
+        "server_cpu_s": server_cpu,
         "calls": len(calls),
         "statuses": statuses(calls),
         "calls_by_endpoint": by_endpoint,

@@ -92,6 +92,11 @@ def _outcome(cell: Cell) -> str:
     return text
 
 
+def _median(cell: Cell, key: str) -> str:
+    values = cell._values(key)
+    return f"{statistics.median(values):.3f}" if values else "n/a"
+
+
 def _ratios(cell: Cell, other: Cell | None) -> str:
     if other is None or not other.runs:
         return ""
@@ -101,9 +106,9 @@ def _ratios(cell: Cell, other: Cell | None) -> str:
 def table(cells: dict[tuple[str, str], Cell], workloads: list[str], titles: dict[str, str]) -> str:
     """The Markdown results table: one row per workload and contender, ratios on the provider rows."""
     head = (
-        "| workload | contender | HTTP calls | wall s median (min-max) | peak RSS MB | RSS growth MB "
-        "| outcome | provider/floor calls, time | provider/SDK calls, time |\n"
-        "|---|---|---:|---|---:|---:|---|---|---|\n"
+        "| workload | contender | HTTP calls | wall s median (min-max) | client CPU s | server CPU s "
+        "| peak RSS MB | RSS growth MB | outcome | provider/floor calls, time | provider/SDK calls, time |\n"
+        "|---|---|---:|---|---:|---:|---:|---:|---|---|---|\n"
     )
     rows = []
     for wl in workloads:
@@ -121,6 +126,7 @@ def table(cells: dict[tuple[str, str], Cell], workloads: list[str], titles: dict
             rows.append(
                 f"| {titles[wl]} | {LABELS[contender]} | {cell.calls_text} | "
                 f"{_fmt_s(statistics.median(s))} ({_fmt_s(min(s))}-{_fmt_s(max(s))}) | "
+                f"{_median(cell, 'cpu_s')} | {_median(cell, 'server_cpu_s')} | "
                 f"{max(cell._values('peak_rss_mb')):.0f} | {max(cell._values('growth_mb')):.1f} | "
                 f"{_outcome(cell)} | {vs_floor} | {vs_sdk} |"
             )

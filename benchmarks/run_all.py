@@ -37,11 +37,11 @@ HERE = Path(__file__).resolve().parent
 # Runs per workload and contender (the table gives the median, min and max). Chosen so that the whole
 # run stays around 10 minutes on a 2-core machine; the rate-limited launch is mostly forced waiting.
 REPS: dict[str, int] = {
-    w.TARGETING: 5,
+    w.TARGETING: 3,
     w.PROMOTE: 5,
     w.CREATE_LINE_ITEMS: 5,
     w.LIST_LINE_ITEMS: 3,
-    w.LAUNCH_FREE: 5,
+    w.LAUNCH_FREE: 3,
     w.LAUNCH_LIMITED: 3,
     w.LAUNCH_FAULTS: 3,
 }
@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                     secs = f"{run['seconds']:.3f}s" if run["seconds"] is not None else "-"
                     print(
                         f"[{time.perf_counter() - started:5.0f}s] {wl} {rep + 1}/{reps} {contender:12s} "
-                        f"calls={run['calls']:<4d} time={secs} growth={run['growth_mb'] or 0:.1f}MB "
+                        f"calls={run['calls']:<4d} time={secs} cpu={run.get('cpu_s') or 0:.2f}s "
+                        f"server_cpu={run['server_cpu_s']:.2f}s growth={run['growth_mb'] or 0:.1f}MB "
                         f"ok={run['ok']} dup={run['duplicates']} {run['detail']} {run['statuses'] or ''}"
                         + (f" ERROR {run['error']}" if run["error"] else ""),
                         flush=True,

@@ -7,6 +7,9 @@ memory figures its own.
 Time: ``time.perf_counter()`` around the workload function only (imports and interpreter start excluded;
 building the client, the SDK's account lookup and the hook's connection lookup included).
 
+CPU: ``time.process_time()`` over the same section (user + system, all threads of the child); less
+sensitive than wall time to other load on the machine.
+
 Memory (resident set size, not the Python heap):
 - ``peak_rss_mb``: ``ru_maxrss`` of the whole process (interpreter and imports included);
 - ``growth_mb``: the rise of RSS over its value just before the workload, taken as the larger of a 5 ms
@@ -67,6 +70,7 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
     sampler.start()
     error = None
     summary: dict[str, Any] = {}
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     try:
         summary = fn(connection, job)
@@ -74,6 +78,7 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
         error = f"{type(exc).__name__}: {exc}"[:500]
         traceback.print_exc(file=sys.stderr)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     sampler.stop.set()
     sampler.join()
     maxrss_after = _maxrss()
@@ -82,6 +87,7 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
         growth = max(growth, maxrss_after - rss_before)
     return {
         "seconds": seconds,
+        "cpu_s": cpu,
         "peak_rss_mb": maxrss_after / _MB,
         "growth_mb": max(growth, 0) / _MB,
         "error": error,

@@ -83,4 +83,5 @@ WORKLOADS: dict[str, Callable[[Conn, dict[str, Any]], dict[str, Any]]] = {
     w.CREATE_LINE_ITEMS: create_line_items,
     w.LAUNCH_LIMITED: launch,
     w.LAUNCH_FAULTS: launch,
+    w.LAUNCH_FREE: launch,
 }

@@ -123,4 +123,5 @@ WORKLOADS: dict[str, Callable[[Conn, dict[str, Any]], dict[str, Any]]] = {
     w.LIST_LINE_ITEMS: list_line_items,
     w.LAUNCH_LIMITED: launch,
     w.LAUNCH_FAULTS: launch,
+    w.LAUNCH_FREE: launch,
 }
