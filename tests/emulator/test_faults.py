@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.emulator.conftest import LINE_ITEM, error_codes
+from .conftest import LINE_ITEM, error_codes
 
 
 def _line_item_names(emu: Any) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.emulator.conftest import LINE_ITEM
+from .conftest import LINE_ITEM
 
 _KEYS = [*LINE_ITEM, "bid_strategy", "bid_type", "automatically_select_bid", "start_time", "end_time"]
 _KEYS += ["name", "count", "cursor", "sort_by", "with_deleted", "with_total_count", "frequency_cap", "junk"]

@@ -9,7 +9,8 @@ import requests
 from oauthlib.oauth1 import SIGNATURE_TYPE_BODY, SIGNATURE_TYPE_QUERY, Client
 
 from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, OTHER_CREDENTIALS, SEED
-from tests.emulator.conftest import Api, error_codes
+
+from .conftest import Api, error_codes
 
 C = DEFAULT_CREDENTIALS
 

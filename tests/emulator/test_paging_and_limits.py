@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 from airflow_provider_twads.emulator import SEED
-from tests.emulator.conftest import error_codes
+
+from .conftest import error_codes
 
 
 def test_paging_over_several_pages(api: Any, emu: Any) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_twads.emulator import SEED
-from tests.emulator.conftest import LINE_ITEM, error_codes
+
+from .conftest import LINE_ITEM, error_codes
 
 
 def _line_items(emu: Any, campaign_id: str) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED, EmulatorServer
-from tests.emulator.conftest import LINE_ITEM, Api
+
+from .conftest import LINE_ITEM, Api
 
 
 def test_state_survives_a_restart_with_a_database_file(tmp_path: Path) -> None:
