@@ -150,6 +150,7 @@ def render(
     titles: dict[str, str],
     elapsed: float,
     quick: bool,
+    loads: list[float],
 ) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     shown = [wl for wl in workloads if wl != w.LAUNCH_FREE]
@@ -160,6 +161,11 @@ def render(
         f"{'; QUICK sizes, one run each' if quick else ''}).",
         "",
         versions(),
+        f"- Machine load (1-minute load average, sampled before each workload): "
+        f"{', '.join(f'{x:.1f}' for x in loads)}. Wall times on a loaded machine stretch; the CPU columns "
+        "(client: the contender's process; server: the emulator's) move much less and are the better guide "
+        "to what each contender costs.",
+        "",
         "![results](results.png)",
         "",
         report.table(cells, shown, titles),
@@ -204,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     titles = {wl: w.TITLES[wl].format(**title_args(wl, sizes)) for wl in w.TITLES}
     cells: dict[tuple[str, str], report.Cell] = {}
     started = time.perf_counter()
+    loads: list[float] = []
     with (
         tempfile.TemporaryDirectory(prefix="twads-bench-airflow-") as airflow_home,
         EmulatorServer(port=0) as emu,
@@ -211,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = harness.subprocess_runner(harness.child_env(harness.conn_for(emu), airflow_home))
         cache: dict[str, Any] = {}
         for wl in workloads:
+            loads.append(os.getloadavg()[0])
             contenders = [c for c in args.contenders if c not in SKIP.get(wl, set())]
             reps = args.reps or (1 if args.quick else REPS[wl])
             for rep in range(reps):
@@ -228,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
     elapsed = time.perf_counter() - started
-    body = render(cells, workloads, titles, elapsed, args.quick)
+    body = render(cells, workloads, titles, elapsed, args.quick, loads)
     print(body)
     if args.json:
         args.json.write_text(json.dumps([r for c in cells.values() for r in c.runs], indent=1, default=str))

@@ -4,7 +4,9 @@
 - :mod:`.sdk`: the official ``twitter-ads`` SDK, used the way a careful user would use it;
 - :mod:`.provider`: this provider (the hook's client, and the operators where the workload is theirs).
 
-Each module exposes ``WORKLOADS: dict[str, Callable[[Conn, dict], dict]]``. A workload function gets the
+Each module exposes ``WORKLOADS: dict[str, Callable[[Conn, dict], dict]]`` and may expose
+``warm_up(conn)``, run once before the timed section to load what a long-running worker has loaded already
+(lazy imports behind the first connection lookup), never to make API calls. A workload function gets the
 connection details and the job (plain JSON, built by :mod:`.workloads`), does the work and returns a small
 summary (IDs created, entities listed, errors seen) that :mod:`.workloads` checks against the emulator's
 state. Workload functions never time themselves: the caller does (see :mod:`.child`).
@@ -12,11 +14,13 @@ state. Workload functions never time themselves: the caller does (see :mod:`.chi
 
 from __future__ import annotations
 
+from types import ModuleType
+
 CONTENDERS: tuple[str, ...] = ("floor", "sdk", "provider", "provider_ops")
 
 
-def load(contender: str) -> dict:
-    """The ``WORKLOADS`` table of one contender (imported lazily: each pulls in its own dependencies).
+def load(contender: str) -> ModuleType:
+    """The module of one contender (imported lazily: each pulls in its own dependencies).
 
     :param contender: one of :data:`CONTENDERS`
     """
@@ -30,4 +34,4 @@ def load(contender: str) -> dict:
         from benchmarks.contenders import provider_ops as module
     else:
         raise ValueError(f"contender={contender!r}: allowed values are {', '.join(CONTENDERS)}")
-    return module.WORKLOADS
+    return module

@@ -4,8 +4,9 @@
 stdin and prints one line ``BENCH_RESULT {...}`` on stdout. A fresh process per run keeps each contender's
 memory figures its own.
 
-Time: ``time.perf_counter()`` around the workload function only (imports and interpreter start excluded;
-building the client, the SDK's account lookup and the hook's connection lookup included).
+Time: ``time.perf_counter()`` around the workload function only. Interpreter start, imports and the
+contender's ``warm_up`` (modules an Airflow worker has loaded already) are excluded; building the client,
+the SDK's account lookup and the hook's connection lookup are included.
 
 CPU: ``time.process_time()`` over the same section (user + system, all threads of the child); less
 sensitive than wall time to other load on the machine.
@@ -63,8 +64,11 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
     from benchmarks.contenders import load
     from benchmarks.contenders.workloads import Conn
 
-    fn = load(contender)[workload]
+    module = load(contender)
+    fn = module.WORKLOADS[workload]
     connection = Conn(**conn)
+    if hasattr(module, "warm_up"):
+        module.warm_up(connection)
     rss_before, maxrss_before = _rss(), _maxrss()
     sampler = _Sampler()
     sampler.start()

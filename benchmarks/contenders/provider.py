@@ -22,6 +22,11 @@ def client(conn: Conn) -> AdsApiClient:
     return AdsApiHook(twitter_ads_conn_id="twitter_ads_default", account_id=conn.account_id).get_conn()
 
 
+def warm_up(conn: Conn) -> None:
+    """Load what the first connection lookup imports lazily (an Airflow worker has it loaded already)."""
+    client(conn).close()
+
+
 def _creates(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"operation_type": "Create", "params": params} for params in items]
 

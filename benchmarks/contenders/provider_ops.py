@@ -32,6 +32,13 @@ class _TaskInstance:
         self.xcoms[key] = value
 
 
+def warm_up(conn: Conn) -> None:
+    """Load what the first connection lookup imports lazily (an Airflow worker has it loaded already)."""
+    from airflow_provider_twads.hooks.ads_api import AdsApiHook
+
+    AdsApiHook(twitter_ads_conn_id="twitter_ads_default").get_conn().close()
+
+
 def _execute(operator: Any) -> Any:
     ti = _TaskInstance(operator.task_id)
     return operator.execute({"ti": ti, "task_instance": ti, "run_id": ti.run_id, "task": operator})

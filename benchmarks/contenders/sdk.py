@@ -29,6 +29,13 @@ SDK_OPTIONS: dict[str, Any] = {
 }
 
 
+def warm_up(conn: Conn) -> None:
+    """Import the SDK's modules (the floor's ``requests`` is imported at module load as well)."""
+    import twitter_ads.campaign
+    import twitter_ads.client
+    import twitter_ads.creative  # noqa: F401
+
+
 def account(conn: Conn) -> Any:
     """The SDK's account object, on a client pointed at ``conn.base_url``."""
     import twitter_ads.http
