@@ -15,6 +15,7 @@ benchmarks share them. Nothing here imports Airflow.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -56,6 +57,7 @@ __all__ = [
     "format_diff",
     "normalize_criteria",
     "plan_targeting",
+    "split_ids",
     "to_api_time",
     "update_line_item",
     "validate_tweet_ids",
@@ -198,6 +200,26 @@ def derive_line_item_name(
         digest = hashlib.sha256(name.encode()).hexdigest()[:12]
         name = f"{name[: limit - 13]}~{digest}"
     return name
+
+
+def split_ids(text: str) -> list[str]:
+    """IDs from one string: comma-separated, or a rendered list.
+
+    Jinja renders an XCom list as its repr (``"['abc', 'def']"``) unless the DAG renders native objects;
+    both forms are accepted.
+
+    :param text: the string.
+    :return: the IDs, stripped (empty items kept, so that callers can name them).
+    """
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        try:
+            value = ast.literal_eval(stripped)
+        except (ValueError, SyntaxError):
+            value = None
+        if isinstance(value, list):
+            return [str(v).strip() for v in value]
+    return [part.strip() for part in stripped.split(",")]
 
 
 def _as_list(value: Any) -> list[str]:
@@ -965,7 +987,7 @@ def validate_tweet_ids(tweet_ids: Any, *, parameter: str = "tweet_ids") -> list[
     if isinstance(tweet_ids, int) and not isinstance(tweet_ids, bool):
         tweet_ids = [tweet_ids]
     if isinstance(tweet_ids, str):
-        tweet_ids = [t.strip() for t in tweet_ids.split(",")]
+        tweet_ids = split_ids(tweet_ids)
     if not isinstance(tweet_ids, Iterable) or isinstance(tweet_ids, Mapping):
         raise AdsApiValidationError(parameter, "must be a list of Tweet IDs", operation=operation)
     out: list[str] = []

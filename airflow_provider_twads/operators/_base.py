@@ -37,16 +37,17 @@ class AdsApiHookMixin:
 
 
 def as_id_list(value: Any, *, parameter: str) -> list[str]:
-    """IDs given as one ID, a comma-separated string, or a list (what an XCom or a template yields).
+    """IDs given as one ID, a comma-separated string, a rendered list, or a list (XComs and templates).
 
     :param value: the IDs.
     :param parameter: the parameter name, for the error message.
     :return: non-empty, de-duplicated string IDs in order.
     """
     from airflow_provider_twads.api.errors import AdsApiValidationError
+    from airflow_provider_twads.reconcile import split_ids
 
     if isinstance(value, str):
-        items: list[Any] = [v.strip() for v in value.split(",")]
+        items: list[Any] = split_ids(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         items = [value]
     elif isinstance(value, list | tuple | set | frozenset):

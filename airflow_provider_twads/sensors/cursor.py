@@ -11,7 +11,12 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from airflow_provider_twads.api import vocabulary as vocab
-from airflow_provider_twads.operators._base import CONN_TEMPLATE_FIELDS, DEFAULT_CONN_ID, AdsApiHookMixin
+from airflow_provider_twads.operators._base import (
+    CONN_TEMPLATE_FIELDS,
+    DEFAULT_CONN_ID,
+    AdsApiHookMixin,
+    as_id_list,
+)
 from airflow_provider_twads.sensors.condition import Condition, ConditionResult, evaluate
 
 if TYPE_CHECKING:
@@ -20,6 +25,15 @@ if TYPE_CHECKING:
 __all__ = ["AdsCursorSensor"]
 
 EVENT_STATUSES = ("success", "failure", "timeout", "error")
+
+
+def _flatten_ids(value: Any, parameter: str) -> list[str]:
+    """An ID filter as a flat list, also from ``["{{ ti.xcom_pull(...) }}"]`` rendering to a list's repr."""
+    items = value if isinstance(value, list | tuple | set) else [value]
+    out: list[str] = []
+    for item in items:
+        out.extend(as_id_list(item, parameter=parameter))
+    return list(dict.fromkeys(out))
 
 
 def _normalize_filters(
@@ -37,10 +51,8 @@ def _normalize_filters(
             raise AdsApiValidationError(
                 f"filters.{key}", "is managed by the sensor (every page is read; use page_size)"
             )
-        if key.endswith("_ids") and isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        elif key.endswith("_ids") and isinstance(value, list | tuple | set):
-            value = [str(v) for v in value]
+        if key.endswith("_ids"):
+            value = _flatten_ids(value, f"filters.{key}")
         out[key] = value
     if resource == "targeting_criteria" and not out.get("line_item_ids"):
         raise AdsApiValidationError(

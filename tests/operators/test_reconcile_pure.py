@@ -15,6 +15,7 @@ from airflow_provider_twads.reconcile import (
     diff_line_item,
     normalize_criteria,
     plan_targeting,
+    split_ids,
     to_api_time,
     validate_tweet_ids,
 )
@@ -261,3 +262,17 @@ def test_validate_tweet_ids_rejects(given, parameter):
 
 def test_utc_alias_is_used():
     assert to_api_time(datetime(2024, 1, 1, tzinfo=UTC)) == "2024-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("abc", ["abc"]),
+        ("abc, def", ["abc", "def"]),
+        ("['abc', 'def']", ["abc", "def"]),  # what Jinja renders for an XCom list
+        ('["abc"]', ["abc"]),
+        ("[1800000000000000001, 2]", ["1800000000000000001", "2"]),
+    ],
+)
+def test_split_ids(text, expected):
+    assert split_ids(text) == expected

@@ -166,3 +166,14 @@ def test_execute_complete_validates_the_event():
     for bad in (None, {"status": "weird"}, {"status": "success", "matched_ids": "abc"}):
         with pytest.raises(Exception, match="Invalid event"):
             sensor.execute_complete({}, bad)
+
+
+def test_id_filters_accept_a_rendered_xcom_list(emu, promoted):
+    sensor = AdsCursorSensor(
+        task_id="wait",
+        resource="promoted_tweets",
+        filters={"line_item_ids": [f"['{LINE_ITEM}']"]},
+        min_count=7,
+    )
+    assert sensor.poke({}).is_done
+    assert {r["query"]["line_item_ids"] for r in list_gets(emu)} == {LINE_ITEM}
