@@ -7,6 +7,7 @@ validation, encoding, error parsing, pacing and retry decisions come from :mod:`
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -151,7 +152,13 @@ class AdsApiClient:
             )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
-            session.verify = True
+            # The client talks to one host: resolve the environment's proxy and CA bundle settings once,
+            # not on every request (requests scans os.environ per request otherwise). TLS verification
+            # stays on: a CA bundle path still verifies.
+            session.proxies.update(requests.utils.get_environ_proxies(self.host))
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            session.verify = bundle or True
+            session.trust_env = False
             session.headers["User-Agent"] = "airflow-provider-twads"
             self._session = session
         return self._session
@@ -175,7 +182,6 @@ class AdsApiClient:
                 data=req.body,
                 headers=req.headers,
                 timeout=self._core.timeout,
-                verify=True,
                 allow_redirects=False,
             )
         except requests.exceptions.RequestException as exc:

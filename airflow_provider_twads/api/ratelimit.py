@@ -85,7 +85,8 @@ class RateLimitInfo:
     :param remaining: requests left in the window, if announced.
     :param reset: when the window resets, epoch seconds on the server's clock, if announced.
     :param level: ``account`` or ``user``: which header family it came from.
-    :param reset_in: seconds until the reset, measured on the server's clock when it is skewed.
+    :param reset_in: seconds until the reset, measured on the server's clock when it is skewed; computed
+        only when the window is spent (``remaining`` 0 or absent), the only case that needs it.
     """
 
     limit: int | None
@@ -109,7 +110,8 @@ def parse_rate_limit_headers(headers: Mapping[str, Any], local_now: float) -> Ra
         if limit is None and remaining is None and reset is None:
             continue
         reset_in = None
-        if reset is not None:
+        # Only a spent window needs the reset as a duration (parsing Date costs more than the rest).
+        if reset is not None and (remaining is None or remaining <= 0):
             server_now = parse_server_date(headers)
             clock = local_now
             if server_now is not None and abs(server_now - local_now) > _SKEW_TOLERANCE:
