@@ -104,7 +104,9 @@ def main() -> int:
     airflow = str(Path(sys.executable).parent / "airflow")
     log_path = AIRFLOW_HOME / "demo-last-run.log"
 
-    with EmulatorServer(port=0, approval={"mode": "after", "seconds": APPROVAL_DELAY_SECONDS}) as emu:
+    with EmulatorServer(
+        port=0, approval={"status": "ACCEPTED", "after_seconds": APPROVAL_DELAY_SECONDS}
+    ) as emu:
         env = _airflow_env(emu.base_url)
         print(f"emulator listening on {emu.base_url} (X Ads API v11/v12, OAuth 1.0a verified)", flush=True)
         print(f"AIRFLOW_HOME={AIRFLOW_HOME}; migrating the metadata DB ...", flush=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,8 @@ DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags_examples"
 EXPECTED = {"twads_campaign_launch", "twads_launch_many", "twads_draft_watcher"}
 
 
-@pytest.fixture
-def parse_guard(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+@contextlib.contextmanager
+def parse_guard() -> Iterator[dict[str, list[Any]]]:
     """Record connection lookups and refuse every outgoing socket while the DAG files are parsed."""
     from airflow.sdk.bases.hook import BaseHook
     from airflow.sdk.definitions.connection import Connection
@@ -28,30 +30,36 @@ def parse_guard(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         seen["sockets"].append(address)
         raise AssertionError(f"network connection to {address!r} at parse time")
 
-    monkeypatch.setattr(BaseHook, "get_connection", classmethod(lambda cls, conn_id: _lookup(conn_id)))
-    monkeypatch.setattr(Connection, "get", classmethod(lambda cls, conn_id: _lookup(conn_id)))
-    monkeypatch.setattr(socket.socket, "connect", _connect)
-    return seen
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(BaseHook, "get_connection", classmethod(lambda cls, conn_id: _lookup(conn_id)))
+        mp.setattr(Connection, "get", classmethod(lambda cls, conn_id: _lookup(conn_id)))
+        mp.setattr(socket.socket, "connect", _connect)
+        yield seen
 
 
-def test_example_dags_parse_without_connections_or_http(emu: Any, parse_guard: dict[str, list[Any]]) -> None:
+def test_example_dags_parse_without_connections_or_http(emu: Any) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     calls_before = len(emu.admin.requests())
-    bag = DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+    with parse_guard() as seen:
+        bag = DagBag(dag_folder=str(DAGS_FOLDER))
 
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == EXPECTED
-    assert parse_guard == {"connections": [], "sockets": []}
+    assert seen == {"connections": [], "sockets": []}
     assert len(emu.admin.requests()) == calls_before
 
 
-@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
-def test_example_dags_are_documented_and_templated(dag_id: str) -> None:
+@pytest.fixture(scope="module")
+def bag() -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
-    dag = DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False).get_dag(dag_id)
-    assert dag is not None
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_example_dags_are_documented_and_templated(bag: Any, dag_id: str) -> None:
+    dag = bag.dags[dag_id]
     assert dag.doc_md and "Connection:" in dag.doc_md, "each example says which connection it uses"
     for task in dag.tasks:
         if task.task_type.endswith("Operator") and task.__module__.startswith("airflow_provider_twads"):

@@ -75,7 +75,7 @@ def assert_launched_once(result: dict[str, Any]) -> None:
 
 
 def test_launch_runs_end_to_end_and_a_rerun_converges(emu: Any, airflow_db: Path) -> None:
-    emu.admin.set_approval({"mode": "after", "seconds": 1})
+    emu.admin.set_approval({"status": "ACCEPTED", "after_seconds": 1})
     before = emu.admin.state()
 
     first = run_dag(emu, "twads_campaign_launch", "2026-11-16")
@@ -92,24 +92,28 @@ def test_launch_runs_end_to_end_and_a_rerun_converges(emu: Any, airflow_db: Path
 
 
 def test_launch_under_faults_ends_in_the_same_state(emu: Any, airflow_db: Path) -> None:
-    emu.admin.set_approval({"mode": "immediate"})
+    emu.admin.set_approval({"status": "ACCEPTED"})
     emu.admin.set_faults(
         {
             "seed": 20261123,
             "retry_after": 1,
+            # The first three writes (line item, targeting batch, promoted Tweets) are committed and then
+            # the connection drops: the case that makes naive retries duplicate. Random faults on top.
+            "match": {"method": "POST"},
+            "script": ["commit_then_drop", "commit_then_drop", "commit_then_drop"],
             "rules": [
-                {"kind": "429", "probability": 0.05},
-                {"kind": "503", "probability": 0.05},
-                {"kind": "500", "probability": 0.03},
-                {"kind": "drop", "probability": 0.03},
-                {"kind": "commit_then_drop", "probability": 0.08, "method": "POST"},
+                {"kind": "429", "probability": 0.15},
+                {"kind": "503", "probability": 0.15},
+                {"kind": "500", "probability": 0.1},
+                {"kind": "drop", "probability": 0.1},
             ],
         }
     )
     before = emu.admin.state()
     run = run_dag(emu, "twads_campaign_launch", "2026-11-09")
     emu.admin.clear_faults()
-    faults = [r for r in emu.admin.requests() if r.get("fault")]
-    assert faults, "the seeded faults fired"
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    injected = emu.admin.state("line_items")["faults"]["injected"]
+    assert injected.get("commit_then_drop") == 3, injected
+    assert sum(injected.values()) > 3, injected
     assert_launched_once(launched(emu, before))
