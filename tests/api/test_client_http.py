@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -255,13 +256,19 @@ def test_retries_are_bounded_in_total_wait(make_client: Any, emu: Any, sleeps: A
     assert len(api_requests(emu, "GET")) == len(sleeps.waits) + 1 < 10
 
 
+def _settle(seconds: float) -> None:
+    """Let the emulator finish a request the client abandoned, so it cannot land in the next test's log."""
+    time.sleep(seconds)
+
+
 def test_get_is_retried_after_a_dropped_connection_and_a_timeout(make_client: Any, emu: Any) -> None:
-    client = make_client(timeout=0.5)
+    client = make_client(timeout=0.3)
     emu.admin.set_faults(
-        {"script": ["drop", {"kind": "latency", "seconds": 1.5}], "match": {"method": "GET"}}
+        {"script": ["drop", {"kind": "latency", "seconds": 0.8}], "match": {"method": "GET"}}
     )
     assert client.get_line_item(SEED["line_item_id"])["id"] == SEED["line_item_id"]
     assert client.stats.retries == 2
+    _settle(0.8)
 
 
 def test_post_503_was_not_applied_and_is_retried_once_applied(make_client: Any, emu: Any) -> None:
@@ -272,15 +279,16 @@ def test_post_503_was_not_applied_and_is_retried_once_applied(make_client: Any, 
     assert [r["status"] for r in api_requests(emu, "POST")] == [503, 429, 200]
 
 
-@pytest.mark.parametrize("fault", ["commit_then_drop", "500", {"kind": "latency", "seconds": 1.5}])
+@pytest.mark.parametrize("fault", ["commit_then_drop", "500", {"kind": "latency", "seconds": 0.8}])
 def test_ambiguous_post_is_never_resent(make_client: Any, emu: Any, fault: Any) -> None:
-    client = make_client(timeout=0.5)
+    client = make_client(timeout=0.3)
     emu.admin.set_faults({"script": [fault], "match": {"method": "POST"}})
     with pytest.raises(AmbiguousWriteError) as info:
         client.create_line_item(name="ambiguous", **LINE_ITEM)
     assert client.stats.calls == 1 and client.stats.retries == 0  # sent once, not re-sent
     # (a request abandoned by a client timeout never reaches the emulator's log)
     assert len(api_requests(emu, "POST")) <= 1
+    _settle(0.8)
     assert info.value.method == "POST" and info.value.request_params["name"] == "ambiguous"
     assert "reconcile" in str(info.value).lower() or "look up" in str(info.value).lower()
 
