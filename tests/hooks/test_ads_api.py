@@ -201,3 +201,33 @@ def test_airflow_cli_lists_the_provider_and_hook(tmp_path: Any) -> None:
     )
     assert hooks.returncode == 0, hooks.stderr[-2000:]
     assert "twitter_ads" in hooks.stdout and "AdsApiHook" in hooks.stdout
+
+
+def test_connection_from_a_secrets_backend(emu: Any, tmp_path: Any) -> None:
+    """A connection stored in a secrets backend (the local-filesystem one stands in for Vault & co)."""
+    connections = tmp_path / "connections.json"
+    connections.write_text(json.dumps({"twads_vault": json.loads(_conn_json(emu))}))
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__SECRETS__BACKEND": "airflow.secrets.local_filesystem.LocalFilesystemBackend",
+        "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps({"connections_file_path": str(connections)}),
+    }
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    code = (
+        "from airflow_provider_twads.hooks.ads_api import AdsApiHook\n"
+        "hook = AdsApiHook('twads_vault')\n"
+        "print('ACCOUNT', hook.get_conn().get_account()['id'])\n"
+        "print('TEST', hook.test_connection()[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"ACCOUNT {SEED['account_id']}" in done.stdout and "TEST True" in done.stdout
+    assert not any(s in done.stdout + done.stderr for s in SECRETS)
+
+
+def test_ui_field_behaviour_and_widgets() -> None:
+    behaviour = AdsApiHook.get_ui_field_behaviour()
+    assert "host" in behaviour["hidden_fields"] and behaviour["relabeling"]["password"] == "Consumer secret"
+    widgets = AdsApiHook.get_connection_form_widgets()
+    assert widgets == {} or {"access_token", "access_token_secret", "api_version"} <= set(widgets)
