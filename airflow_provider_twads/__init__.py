@@ -21,7 +21,8 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-twads",
         "name": "X Ads",
-        "description": "Hooks, operators, a deferrable sensor and a local emulator for the X (Twitter) Ads API.",
+        "description": "Hooks, operators, a deferrable sensor and a local emulator for the X (Twitter) Ads "
+        "API.",
         "versions": [__version__],
         "connection-types": [
             {
