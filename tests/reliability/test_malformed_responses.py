@@ -1,0 +1,426 @@
+"""Malformed responses: each gets a typed error or a bounded, logged recovery; never a hang or a crash.
+
+A scripted HTTP peer on loopback (``scripted_peer.py``) serves what a real API, proxy or gateway
+sometimes sends and the emulator cannot: HTML error pages, truncated or invalid JSON, mistyped fields,
+418 and 302, a lying ``Content-Length``, an endless cursor.
+Both transports are checked where they share the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_twads.api.client import AdsApiClient, Credentials, RetryPolicy
+from airflow_provider_twads.api.errors import (
+    AdsApiConnectionError,
+    AdsApiError,
+    AmbiguousWriteError,
+    EndlessCursorError,
+    MalformedResponseError,
+    RateLimitError,
+    ServerError,
+)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from scripted_peer import ScriptedPeer, json_body
+
+pytestmark = pytest.mark.timeout(60)  # a hang fails the test instead of the suite
+
+ACCOUNT = "acc1"
+LINE_ITEMS = f"/12/accounts/{ACCOUNT}/line_items"
+PROMOTED = f"/12/accounts/{ACCOUNT}/promoted_tweets"
+CREDS = Credentials("peer-key", "peer-consumer-secret", "peer-token", "peer-token-secret")
+RETRY = RetryPolicy(max_attempts=3, backoff_initial=0.01, backoff_max=0.02, jitter=0.0, max_total_wait=1800)
+LINE_ITEM_SPEC = {
+    "campaign_id": "c1",
+    "objective": "ENGAGEMENTS",
+    "product_type": "PROMOTED_TWEETS",
+    "placements": ["ALL_ON_TWITTER"],
+    "bid_strategy": "AUTO",
+    "start_time": "2031-01-01T00:00:00Z",
+    "name": "n",
+}
+
+
+class Sleeps(list[float]):
+    """Records waits without waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ScriptedPeer]:
+    s = ScriptedPeer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def peer(server: ScriptedPeer) -> ScriptedPeer:
+    server.reset()
+    return server
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(peer: ScriptedPeer, sleeps: Sleeps) -> Iterator[AdsApiClient]:
+    with AdsApiClient(CREDS, host=peer.url, account_id=ACCOUNT, timeout=2, retry=RETRY, sleep=sleeps) as c:
+        yield c
+
+
+def _listing(client: AdsApiClient) -> list[Any]:
+    return list(client.list_line_items(with_total_count=True))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bodies that are not the envelope
+# ---------------------------------------------------------------------------------------------------------
+NOT_AN_ENVELOPE = {
+    "html page": (
+        200,
+        {"Content-Type": "text/html"},
+        "<html><title>Maintenance</title><body>back soon</body>",
+    ),
+    "truncated json": (200, {}, '{"data": [{"id": "a"'),
+    "json array": (200, {}, "[1, 2]"),
+    "json string": (200, {}, '"ok"'),
+    "empty 200": (200, {}, ""),
+    "204 no content": (204, {}, ""),
+    "invalid utf-8": (200, {}, b'{"data": "\xff\xfe"}'),
+    "data is a string": (200, {}, json_body({"data": "oops", "next_cursor": None})),
+    "data is a number": (200, {}, json_body({"data": 5})),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_AN_ENVELOPE))
+def test_bodies_that_are_not_an_envelope_are_malformed(
+    peer: ScriptedPeer, client: AdsApiClient, sleeps: Sleeps, case: str
+) -> None:
+    peer.routes[LINE_ITEMS] = NOT_AN_ENVELOPE[case]
+    with pytest.raises(MalformedResponseError) as info:
+        _listing(client)
+    assert info.value.path == LINE_ITEMS and "line_items" in str(info.value)
+    assert len(peer.hits) == 1 and sleeps == []  # not retried: a malformed 2xx is not transient
+
+
+def test_an_html_error_page_becomes_a_short_server_error_and_is_retried_a_bounded_number_of_times(
+    peer: ScriptedPeer, client: AdsApiClient, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = "<html><head><title>502 Bad Gateway</title><style>x{}</style></head><body>" + "x" * 5000
+    peer.routes[LINE_ITEMS] = (502, {"Content-Type": "text/html"}, page + "</body></html>")
+    with caplog.at_level("WARNING", logger="airflow_provider_twads.api"), pytest.raises(ServerError) as info:
+        _listing(client)
+    assert info.value.status == 502
+    assert "502 Bad Gateway" in str(info.value) and "<html" not in str(info.value)
+    assert len(str(info.value)) < 600
+    assert len(peer.hits) == RETRY.max_attempts and len(sleeps) == RETRY.max_attempts - 1
+    assert sum("retrying" in r.getMessage() for r in caplog.records) == RETRY.max_attempts - 1
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"), [(418, {}), (302, {"Location": "http://127.0.0.1:9/elsewhere"})]
+)
+def test_unexpected_statuses_are_typed_errors_and_not_followed_or_retried(
+    peer: ScriptedPeer, client: AdsApiClient, sleeps: Sleeps, status: int, headers: dict[str, str]
+) -> None:
+    peer.routes[LINE_ITEMS] = (status, headers, "I'm a teapot" if status == 418 else "")
+    with pytest.raises(AdsApiError) as info:
+        _listing(client)
+    assert info.value.status == status and f"HTTP {status}" in str(info.value)
+    assert len(peer.hits) == 1 and sleeps == []
+
+
+def test_error_envelopes_with_odd_shapes_still_give_a_readable_error(
+    peer: ScriptedPeer, client: AdsApiClient
+) -> None:
+    for body in (
+        json_body({"errors": "boom"}),
+        json_body({"errors": [{"code": 5, "message": None, "parameter": ["a"]}, "text", None]}),
+        json_body({"errors": [], "operation_errors": "x"}),
+        json_body([{"errors": 1}]),
+    ):
+        peer.routes[LINE_ITEMS] = (400, {}, body)
+        with pytest.raises(AdsApiError) as info:
+            _listing(client)
+        assert info.value.status == 400 and str(info.value).startswith("GET ")
+
+
+def test_a_body_shorter_than_its_content_length_times_out_bounded(
+    peer: ScriptedPeer, client: AdsApiClient, sleeps: Sleeps
+) -> None:
+    peer.routes[LINE_ITEMS] = (200, {"Content-Length": "500"}, json_body({"data": []}))
+    with pytest.raises(AdsApiConnectionError):
+        _listing(client)
+    assert len(peer.hits) == RETRY.max_attempts  # each attempt waited for the client's timeout (2 s)
+
+
+def test_a_write_whose_response_is_cut_is_ambiguous_and_never_resent(
+    peer: ScriptedPeer, client: AdsApiClient
+) -> None:
+    peer.routes[("POST", LINE_ITEMS)] = (200, {"Content-Length": "500"}, json_body({"data": {"id": "x"}}))
+    with pytest.raises(AmbiguousWriteError):
+        client.create_line_item(**LINE_ITEM_SPEC)
+    assert [m for m, _ in peer.hits] == ["POST"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cursors
+# ---------------------------------------------------------------------------------------------------------
+def test_the_same_next_cursor_again_stops_with_a_typed_error(
+    peer: ScriptedPeer, client: AdsApiClient
+) -> None:
+    peer.routes[LINE_ITEMS] = (200, {}, json_body({"data": [{"id": "a"}], "next_cursor": "c1"}))
+    with pytest.raises(EndlessCursorError) as info:
+        _listing(client)
+    assert "c1" in str(info.value) and len(peer.hits) == 2
+
+
+def test_a_cursor_cycle_stops_too(peer: ScriptedPeer, client: AdsApiClient) -> None:
+    def cycle(req: Any) -> tuple[int, dict[str, str], str]:
+        nxt = {"": "A", "cursor=A": "B", "cursor=B": "A"}[
+            next((q for q in req.query.split("&") if q.startswith("cursor=")), "")
+        ]
+        return 200, {}, json_body({"data": [{"id": nxt}], "next_cursor": nxt})
+
+    peer.routes[LINE_ITEMS] = cycle
+    with pytest.raises(EndlessCursorError):
+        list(client.list_line_items())
+    assert len(peer.hits) == 3
+
+
+def test_endless_cursor_in_the_async_client_too(peer: ScriptedPeer, sleeps: Sleeps) -> None:
+    from airflow_provider_twads.api.aclient import AsyncAdsApiClient
+
+    peer.routes[LINE_ITEMS] = (200, {}, json_body({"data": [], "next_cursor": "same"}))
+
+    async def walk() -> None:
+        async with AsyncAdsApiClient(
+            CREDS, host=peer.url, account_id=ACCOUNT, timeout=2, retry=RETRY, sleep=sleeps.asleep
+        ) as c:
+            [e async for e in c.alist("line_items")]
+
+    with pytest.raises(EndlessCursorError):
+        asyncio.run(walk())
+
+
+@pytest.mark.parametrize("case", ["html page", "truncated json", "data is a string"])
+def test_async_client_types_malformed_bodies_alike(peer: ScriptedPeer, sleeps: Sleeps, case: str) -> None:
+    from airflow_provider_twads.api.aclient import AsyncAdsApiClient
+
+    peer.routes[LINE_ITEMS] = NOT_AN_ENVELOPE[case]
+
+    async def walk() -> None:
+        async with AsyncAdsApiClient(
+            CREDS, host=peer.url, account_id=ACCOUNT, timeout=2, retry=RETRY, sleep=sleeps.asleep
+        ) as c:
+            [e async for e in c.alist("line_items")]
+
+    with pytest.raises(MalformedResponseError):
+        asyncio.run(walk())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Waits announced by the server are bounded
+# ---------------------------------------------------------------------------------------------------------
+def test_absurd_waits_announced_by_the_server_are_capped(
+    peer: ScriptedPeer, client: AdsApiClient, sleeps: Sleeps
+) -> None:
+    peer.routes[LINE_ITEMS] = (503, {"retry-after": "999999"}, json_body({"errors": [{"code": "X"}]}))
+    with pytest.raises(ServerError):
+        _listing(client)
+    assert sleeps == []  # waiting 11 days exceeds max_total_wait: it gives up at once instead
+
+    peer.reset()
+    far = str(int(time.time()) + 10**9)
+    headers = {"x-rate-limit-limit": "1", "x-rate-limit-remaining": "0", "x-rate-limit-reset": far}
+    peer.routes[LINE_ITEMS] = (429, headers, json_body({"errors": [{"code": "TOO_MANY_REQUESTS"}]}))
+    with pytest.raises(RateLimitError):
+        _listing(client)
+    assert sleeps and max(sleeps) <= RETRY.max_rate_limit_wait + RETRY.jitter
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Defects: malformed responses that crash with an untyped exception today (strict xfail)
+# ---------------------------------------------------------------------------------------------------------
+def _typed(exc: BaseException) -> bool:
+    return isinstance(exc, AdsApiError)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="DEFECT api/core.py handle_response: json.loads RecursionError escapes"
+)
+def test_defect_deeply_nested_json_is_malformed_not_a_recursion_error(
+    peer: ScriptedPeer, client: AdsApiClient
+) -> None:
+    peer.routes[LINE_ITEMS] = (200, {}, '{"data":' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(MalformedResponseError):
+        _listing(client)
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT api/paging.py CursorState.advance: int(total_count) unguarded")
+@pytest.mark.parametrize("total", ["many", {"n": 1}, [1]])
+def test_defect_mistyped_total_count(peer: ScriptedPeer, client: AdsApiClient, total: Any) -> None:
+    peer.routes[LINE_ITEMS] = (200, {}, json_body({"data": [], "total_count": total, "next_cursor": None}))
+    with pytest.raises(MalformedResponseError):
+        _listing(client)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DEFECT api/ratelimit.py _number accepts nan/inf: time.sleep(nan) raises ValueError, "
+    "_fmt_time(inf) raises OverflowError",
+)
+@pytest.mark.parametrize("reset", ["nan", "inf", "1e400"])
+def test_defect_non_finite_rate_limit_reset(peer: ScriptedPeer, reset: str) -> None:
+    headers = {"x-rate-limit-limit": "1", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
+    peer.routes[LINE_ITEMS] = (429, headers, json_body({"errors": [{"code": "TOO_MANY_REQUESTS"}]}))
+    # The real sleep: a NaN wait must never reach it (the fallback wait is tiny here).
+    retry = RetryPolicy(max_attempts=2, jitter=0.0, rate_limit_fallback_wait=0.01, max_rate_limit_wait=0.05)
+    with (
+        AdsApiClient(CREDS, host=peer.url, account_id=ACCOUNT, timeout=2, retry=retry) as c,
+        pytest.raises(RateLimitError),
+    ):
+        _listing(c)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DEFECT api/client.py (call/get_*): a single-entity response whose data is not an object "
+    "(null, a list) is returned as is; callers then fail with AttributeError",
+)
+@pytest.mark.parametrize("data", [None, [], "x"])
+def test_defect_single_entity_with_mistyped_data(peer: ScriptedPeer, client: AdsApiClient, data: Any) -> None:
+    peer.routes[f"{LINE_ITEMS}/li1"] = (200, {}, json_body({"data": data}))
+    with pytest.raises(MalformedResponseError):
+        client.get_line_item("li1")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DEFECT api/paging.py: list entities that are not objects ([1, 'x']) are yielded as is",
+)
+def test_defect_list_entities_that_are_not_objects(peer: ScriptedPeer, client: AdsApiClient) -> None:
+    peer.routes[LINE_ITEMS] = (200, {}, json_body({"data": [1, "x"], "next_cursor": None}))
+    with pytest.raises(MalformedResponseError):
+        _listing(client)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Operators on malformed responses: a typed error, never AttributeError/KeyError from deep inside
+# ---------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def peer_conn(peer: ScriptedPeer, monkeypatch: pytest.MonkeyPatch) -> str:
+    extra = {
+        "access_token": "t",
+        "access_token_secret": "ts",
+        "host": peer.url,
+        "account_id": ACCOUNT,
+        "timeout": 2,
+    }
+    conn = {"conn_type": "twitter_ads", "login": "k", "password": "s", "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_SCRIPTED_PEER", json.dumps(conn))
+    return "scripted_peer"
+
+
+def _execute(op: Any) -> Any:
+    from airflow_provider_twads.hooks.ads_api import AdsApiHook
+
+    class TI:
+        dag_id, task_id, run_id, map_index, try_number = "d", op.task_id, "manual__x", -1, 1
+
+        def xcom_push(self, key: str, value: Any) -> None:
+            pass
+
+    op.__dict__["hook"] = AdsApiHook(op.twitter_ads_conn_id, retry=RETRY)  # no real waits
+    return op.execute({"ti": TI(), "task_instance": TI()})
+
+
+def _operator_cases(conn: str) -> dict[str, tuple[dict[Any, Any], Any]]:
+    from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
+    from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperator
+
+    empty = (200, {}, json_body({"data": [], "next_cursor": None}))
+    return {
+        "update: the line item is null": (
+            {f"{LINE_ITEMS}/li1": (200, {}, json_body({"data": None}))},
+            UpdateLineItemOperator(
+                task_id="u", line_item_id="li1", entity_status="ACTIVE", twitter_ads_conn_id=conn
+            ),
+        ),
+        "create: a listed line item is not an object": (
+            {LINE_ITEMS: (200, {}, json_body({"data": [7], "next_cursor": None}))},
+            CreateLineItemOperator(task_id="c", **LINE_ITEM_SPEC, twitter_ads_conn_id=conn),
+        ),
+        "create: the created line item has no id": (
+            {("GET", LINE_ITEMS): empty, ("POST", LINE_ITEMS): (200, {}, json_body({"data": {"name": "n"}}))},
+            CreateLineItemOperator(task_id="c", **LINE_ITEM_SPEC, twitter_ads_conn_id=conn),
+        ),
+        "promote: a listed promoted Tweet has no tweet_id": (
+            {
+                PROMOTED: (
+                    200,
+                    {},
+                    json_body({"data": [{"id": "p1", "line_item_id": "li1"}], "next_cursor": None}),
+                )
+            },
+            PromoteTweetsOperator(task_id="p", line_item_id="li1", tweet_ids=["1"], twitter_ads_conn_id=conn),
+        ),
+        "promote: a created promoted Tweet has no tweet_id": (
+            {("GET", PROMOTED): empty, ("POST", PROMOTED): (200, {}, json_body({"data": [{"id": "p1"}]}))},
+            PromoteTweetsOperator(task_id="p", line_item_id="li1", tweet_ids=["1"], twitter_ads_conn_id=conn),
+        ),
+    }
+
+
+OPERATOR_CASES = [
+    "update: the line item is null",
+    "create: a listed line item is not an object",
+    "create: the created line item has no id",
+    "promote: a listed promoted Tweet has no tweet_id",
+    "promote: a created promoted Tweet has no tweet_id",
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DEFECT reconcile.py (update_line_item, find_line_items_by_name, _create_line_items_single, "
+    "_promoted_by_tweet, ensure_promoted_tweets): entity fields are indexed without checks; a response "
+    "missing them raises AttributeError/KeyError instead of MalformedResponseError",
+)
+@pytest.mark.parametrize("case", OPERATOR_CASES)
+def test_defect_operators_on_mistyped_fields_raise_typed_errors(
+    peer: ScriptedPeer, peer_conn: str, case: str
+) -> None:
+    routes, op = _operator_cases(peer_conn)[case]
+    peer.routes.update(routes)
+    with pytest.raises(AdsApiError):
+        _execute(op)
+
+
+def test_operator_on_html_maintenance_page_fails_with_a_typed_error(
+    peer: ScriptedPeer, peer_conn: str
+) -> None:
+    from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperator
+
+    peer.routes[PROMOTED] = NOT_AN_ENVELOPE["html page"]
+    op = PromoteTweetsOperator(
+        task_id="p", line_item_id="li1", tweet_ids=["1"], twitter_ads_conn_id=peer_conn
+    )
+    with pytest.raises(MalformedResponseError):
+        _execute(op)
