@@ -12,8 +12,10 @@ What it does, every week, for the flight that starts at the end of the data inte
    succeeds when every promoted Tweet of the line item is ACCEPTED (a REJECTED one fails fast).
 5. ``activate``: the line item goes ACTIVE and starts spending.
 
-If any step fails, ``rollback`` deletes the line item this run created (targeting and promoted Tweets go
-with it) and the run is marked failed, so nothing half-launched keeps spending.
+If any step fails, ``rollback`` deletes the week's line item if it never went ACTIVE (targeting and promoted
+Tweets go with it) and the run is marked failed. It finds the line item by its name, so it also cleans up
+after a create whose response was lost; and it never deletes an ACTIVE line item, which only an earlier,
+successful run of the same week can have launched.
 
 Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). ``make demo`` points it at the
 local emulator. To change: the ``campaign_id``, ``tweet_ids``, ``bid_amount_local_micro`` and
@@ -27,16 +29,14 @@ import datetime
 import pendulum
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_twads.operators.line_items import (
-    CreateLineItemOperator,
-    DeleteLineItemOperator,
-    UpdateLineItemOperator,
-)
+from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
 from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperator
 from airflow_provider_twads.operators.targeting import BatchTargetingOperator
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 
 LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
+# The line item's natural key within the campaign: one line item per campaign and week.
+NAME = "spring-running {{ data_interval_end | ds }}"
 
 with DAG(
     dag_id="twads_campaign_launch",
@@ -68,7 +68,7 @@ with DAG(
     create_line_item = CreateLineItemOperator(
         task_id="create_line_item",
         campaign_id="{{ params.campaign_id }}",
-        name="spring-running {{ data_interval_end | ds }}",
+        name=NAME,
         objective="ENGAGEMENTS",
         product_type="PROMOTED_TWEETS",
         placements=["ALL_ON_TWITTER"],
@@ -121,12 +121,30 @@ with DAG(
         entity_status="ACTIVE",
     )
 
-    rollback = DeleteLineItemOperator(
-        task_id="rollback",
-        line_item_id=LINE_ITEM,
-        trigger_rule="one_failed",
-        retries=3,
-    )
+    @task(trigger_rule="one_failed", retries=3)
+    def rollback(campaign_id: str, name: str) -> list[str]:
+        """Delete the week's line item unless it is ACTIVE; return the deleted IDs."""
+        import logging
+
+        from airflow_provider_twads.hooks.ads_api import AdsApiHook
+        from airflow_provider_twads.reconcile import delete_line_item, find_line_items_by_name
+
+        log = logging.getLogger(__name__)
+        client = AdsApiHook().get_conn()
+        deleted = []
+        for item in find_line_items_by_name(client, [campaign_id]).get((campaign_id, name), []):
+            if item.get("entity_status") == "ACTIVE":
+                log.warning(
+                    "Leaving line item %s alone: it is ACTIVE (launched by an earlier run)", item["id"]
+                )
+                continue
+            log.info(
+                "Rolling back line item %s (%r): %s", item["id"], name, delete_line_item(client, item["id"])
+            )
+            deleted.append(item["id"])
+        if not deleted:
+            log.info("Nothing to roll back for %r in campaign %s", name, campaign_id)
+        return deleted
 
     @task(trigger_rule="one_failed")
     def mark_failed() -> None:
@@ -136,5 +154,5 @@ with DAG(
     steps = [create_line_item, attach_targeting, promote_tweets, wait_for_approval, activate]
     create_line_item >> [attach_targeting, promote_tweets]
     [attach_targeting, promote_tweets] >> wait_for_approval >> activate
-    steps >> rollback
+    steps >> rollback("{{ params.campaign_id }}", NAME)
     steps >> mark_failed()

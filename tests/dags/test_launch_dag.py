@@ -117,3 +117,19 @@ def test_launch_under_faults_ends_in_the_same_state(emu: Any, airflow_db: Path) 
     assert injected.get("commit_then_drop") == 3, injected
     assert sum(injected.values()) > 3, injected
     assert_launched_once(launched(emu, before))
+
+
+def test_a_failed_launch_is_rolled_back_and_the_run_fails(emu: Any, airflow_db: Path) -> None:
+    rejected = str(1_600_000_000_000_000_000 + 5)  # one of the DAG's default tweet_ids
+    emu.admin.set_approval({"status": "ACCEPTED", "tweets": {rejected: "REJECTED"}})
+    before = emu.admin.state()
+
+    run = run_dag(emu, "twads_campaign_launch", "2026-11-02")
+
+    assert run.returncode != 0, "the run is marked failed after the rollback"
+    result = launched(emu, before)
+    assert len(result["line_items"]) == 1
+    assert result["line_items"][0]["deleted"] is True, "rollback deleted the PAUSED line item"
+    assert result["line_items"][0]["entity_status"] != "ACTIVE", "it was never activated"
+    (rejected_pt,) = [pt for pt in emu.admin.state()["promoted_tweets"] if str(pt["tweet_id"]) == rejected]
+    assert "REJECTED" in run.stdout and rejected_pt["id"] in run.stdout, "the failure names what was rejected"
