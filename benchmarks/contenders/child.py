@@ -19,6 +19,7 @@ Memory (resident set size, not the Python heap):
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -40,6 +41,22 @@ def _rss() -> int:
 
 def _maxrss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+class _GcTimer:
+    """Seconds spent in the cyclic garbage collector (a big heap, e.g. Airflow's, makes it costly)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._t0 = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._t0
+            self.collections += 1
 
 
 class _Sampler(threading.Thread):
@@ -72,6 +89,8 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
     rss_before, maxrss_before = _rss(), _maxrss()
     sampler = _Sampler()
     sampler.start()
+    gc_timer = _GcTimer()
+    gc.callbacks.append(gc_timer)
     error = None
     summary: dict[str, Any] = {}
     cpu0 = time.process_time()
@@ -83,6 +102,7 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
         traceback.print_exc(file=sys.stderr)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    gc.callbacks.remove(gc_timer)
     sampler.stop.set()
     sampler.join()
     maxrss_after = _maxrss()
@@ -92,6 +112,9 @@ def run(contender: str, workload: str, conn: dict[str, Any], job: dict[str, Any]
     return {
         "seconds": seconds,
         "cpu_s": cpu,
+        "gc_s": gc_timer.seconds,
+        "gc_collections": gc_timer.collections,
+        "heap_objects": len(gc.get_objects()),
         "peak_rss_mb": maxrss_after / _MB,
         "growth_mb": max(growth, 0) / _MB,
         "error": error,
