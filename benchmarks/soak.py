@@ -123,6 +123,7 @@ class Totals:
     left_behind: int = 0
     unclear_errors: int = 0
     failure_reasons: collections.Counter[str] = field(default_factory=collections.Counter)
+    failures_by_scenario: collections.Counter[str] = field(default_factory=collections.Counter)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -143,10 +144,13 @@ class Totals:
         if o.failure is not None:
             self.rolled_back += o.rollback_error is None
             self.failure_reasons[type(o.failure).__name__] += 1
+            self.failures_by_scenario[o.scenario] += 1
             self.unclear_errors += not is_clear_error(o.failure)
 
     def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("faults", "failure_reasons", "problems")}
+        counters = ("faults", "failure_reasons", "failures_by_scenario", "problems")
+        out = {k: v for k, v in self.__dict__.items() if k not in counters}
+        out["failures_by_scenario"] = dict(self.failures_by_scenario)
         out["faults"] = {k: self.faults.get(k, 0) for k in FAULT_KINDS}
         out["failure_reasons"] = dict(self.failure_reasons)
         out["problems"] = list(self.problems)
@@ -589,7 +593,9 @@ def soak(
         approval: dict[str, Any] = {"status": "ACCEPTED", "after_seconds": rng.choice((0.0, 0.0, 0.3))}
         tweet_ids = [str(t) for t in launch.params["tweet_ids"]]
         if rng.random() < 0.05:
-            scenario = "a Tweet is rejected"
+            scenario = (
+                "a Tweet is rejected" if scenario == "random faults" else f"{scenario}, a Tweet is rejected"
+            )
             rejected = str(1_700_000_000_000_000_000 + n)
             tweet_ids.append(rejected)
             approval["tweets"] = {rejected: "REJECTED"}
@@ -622,6 +628,7 @@ def format_report(t: Totals) -> str:
     faults = ", ".join(f"{k} {t.faults.get(k, 0)}" for k in FAULT_KINDS)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(t.failure_reasons.items())) or "none"
     failed = t.runs - t.succeeded
+    by_scenario = ", ".join(f"{k} {v}" for k, v in sorted(t.failures_by_scenario.items())) or "none"
     lines = [
         f"runs                 {t.runs} ({t.succeeded} launched, {failed} failed and rolled back)",
         f"faults injected      {sum(t.faults.values())}: {faults}",
@@ -629,6 +636,7 @@ def format_report(t: Totals) -> str:
         f"waits                {t.waits:.1f} s in client backoff/pacing; {t.deferrals} sensor deferrals",
         f"HTTP calls           {t.http_calls} by the tasks (triggers not counted)",
         f"failures             {reasons}",
+        f"failed runs by cause {by_scenario}",
         f"unclear errors       {t.unclear_errors}",
         f"left live after fail {t.left_behind}",
         f"duplicates           {t.duplicates}",

@@ -1,0 +1,148 @@
+"""Secrets never leak: the consumer secret, the access token and its secret appear nowhere a person or
+another process can read them.
+
+One real ``airflow dags test twads_campaign_launch`` against the session emulator, then a search of
+everything it left: the task logs under ``$AIRFLOW_HOME/logs``, the command's output, every table of the
+metadata DB (XComs and rendered template fields included) and the emulator's request log. Then the
+client's, hook's and errors' reprs and messages, including errors built from responses that echo them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+
+REPO = Path(__file__).resolve().parents[2]
+SECRETS = {k: v for k, v in DEFAULT_CREDENTIALS.items() if k != "consumer_key"}  # the key is public
+
+
+def _leaks(text: str) -> list[str]:
+    """Which secrets appear in ``text`` (plainly, hex-encoded as in SQLite blobs, or URL-encoded)."""
+    from urllib.parse import quote
+
+    found = []
+    lowered = text.lower()
+    for name, secret in SECRETS.items():
+        forms = {secret, secret.encode().hex(), quote(secret, safe="")}
+        if any(form.lower() in lowered for form in forms):
+            found.append(name)
+    return found
+
+
+def _run_dag_helper() -> Any:
+    """``run_dag`` of the launch DAG's end-to-end test: the same subprocess call, not a second copy."""
+    path = REPO / "tests" / "dags" / "test_launch_dag.py"
+    spec = importlib.util.spec_from_file_location("_twads_launch_dag_test_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run_dag
+
+
+def _db_text(db_path: Path) -> tuple[str, dict[str, int]]:
+    """Every row of every table as text, and the row count per table."""
+    out: list[str] = []
+    counts: dict[str, int] = {}
+    with sqlite3.connect(db_path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            rows = db.execute(f'SELECT * FROM "{table}"').fetchall()
+            counts[table] = len(rows)
+            out.extend(repr(row) for row in rows)
+    return "\n".join(out), counts
+
+
+@pytest.mark.airflow_db
+@pytest.mark.timeout(300)
+def test_a_real_launch_leaks_no_secret(emu: Any, airflow_db: Path) -> None:
+    emu.admin.set_approval({"mode": "immediate"})
+    # A few faults, so that retry and error paths log too.
+    emu.admin.set_faults({"seed": 5, "retry_after": 0, "script": ["503", "none", "commit_then_drop"]})
+    run = _run_dag_helper()(emu, "twads_campaign_launch", "2026-06-01")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    # The command's output.
+    assert _leaks(run.stdout) == [] and _leaks(run.stderr) == []
+    # `airflow dags test` prints the task logs (the operators' own lines included) with the command's
+    # output; log files, when a deployment writes them, are searched as well.
+    assert "Ensuring 1 line item(s)" in run.stdout + run.stderr
+
+    # Task logs.
+    logs = [p for p in (airflow_db / "logs").rglob("*") if p.is_file()]
+    for path in logs:
+        assert _leaks(path.read_text(errors="replace")) == [], path
+
+    # The metadata DB: XComs, rendered template fields, everything else.
+    text, counts = _db_text(airflow_db / "airflow.db")
+    assert counts.get("xcom", 0) > 0 and counts.get("rendered_task_instance_fields", 0) > 0, counts
+    assert _leaks(text) == []
+    created = [
+        li
+        for li in emu.admin.state("line_items")["line_items"]
+        if str(li.get("name")).startswith("spring-running")
+    ]
+    assert created and created[0]["id"] in text  # the XCom of the line item is in what was searched
+
+    # The emulator's request log, as printed to users.
+    requests = emu.admin.requests()
+    assert requests and _leaks(json.dumps(requests)) == []
+
+
+def test_reprs_and_errors_leak_no_secret(emu: Any, client: Any) -> None:
+    from airflow.sdk.definitions.connection import Connection
+
+    from airflow_provider_twads.api.client import AdsApiClient, Credentials
+    from airflow_provider_twads.api.errors import AdsApiError, UnauthorizedError
+    from airflow_provider_twads.emulator.connection import connection_dict
+    from airflow_provider_twads.hooks.ads_api import AdsApiHook, settings_from_connection
+
+    creds = Credentials(**DEFAULT_CREDENTIALS)
+    texts = [repr(creds), str(creds), repr(client), repr(client.core), repr(client.stats)]
+
+    hook = AdsApiHook()  # twitter_ads_default, pointed at the emulator by the test session
+    texts += [repr(hook), repr(hook.settings), repr(hook.get_conn()), str(hook.settings.client_kwargs())]
+    conn_doc = connection_dict(emu.base_url)
+    conn = Connection(
+        conn_id="c", conn_type="twitter_ads", login=conn_doc["login"], password=conn_doc["password"],
+        extra=json.dumps(conn_doc["extra"]),
+    )  # fmt: skip
+    texts.append(repr(settings_from_connection(conn, mask=False)))
+
+    # A wrong token secret: the emulator answers 401; the error must not carry any secret.
+    bad = Credentials(**{**DEFAULT_CREDENTIALS, "access_token_secret": "wrong-" + "x" * 12})
+    with (
+        AdsApiClient(bad, host=emu.base_url, account_id=SEED["account_id"], timeout=5) as other,
+        pytest.raises(UnauthorizedError) as info,
+    ):
+        other.get_account()
+    texts += [str(info.value), repr(info.value), json.dumps(info.value.request_params)]
+
+    # Errors raised on the way: a 404, an invalid parameter (echoing the request), a batch failure.
+    for call in (
+        lambda: client.get_line_item("does-not-exist"),
+        lambda: client.request("GET", f"accounts/{SEED['account_id']}/line_items", {"count": "0"}),
+        lambda: client.batch_targeting_criteria(
+            [{"operation_type": "Create", "params": {"line_item_id": "nope", "targeting_type": "LANGUAGE",
+                                                      "targeting_value": "en"}}]
+        ),
+    ):  # fmt: skip
+        with pytest.raises(AdsApiError) as err:
+            call()
+        texts += [str(err.value), repr(err.value), json.dumps(err.value.request_params, default=str)]
+        texts += [str(err.value.__cause__ or ""), str(err.value.hint or "")]
+
+    # Hook errors on a connection missing a field must not print the others.
+    partial = Connection(conn_id="p", conn_type="twitter_ads", login="k", password=SECRETS["consumer_secret"])
+    with pytest.raises(AdsApiError) as missing:
+        settings_from_connection(partial, mask=False)
+    texts += [str(missing.value), repr(missing.value), str(missing.value.hint)]
+
+    leaked = {t[:200]: _leaks(t) for t in texts if _leaks(t)}
+    assert leaked == {}
