@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +52,8 @@ def as_id_list(value: Any, *, parameter: str) -> list[str]:
         items: list[Any] = split_ids(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         items = [value]
-    elif isinstance(value, list | tuple | set | frozenset):
+    elif isinstance(value, Sequence | AbstractSet):
+        # Any sequence: lists, tuples, and the lazy sequence Airflow passes for a mapped task's output.
         items = list(value)
     else:
         raise AdsApiValidationError(parameter, f"expected an ID or a list of IDs, got {type(value).__name__}")

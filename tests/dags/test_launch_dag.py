@@ -133,3 +133,34 @@ def test_a_failed_launch_is_rolled_back_and_the_run_fails(emu: Any, airflow_db: 
     assert result["line_items"][0]["entity_status"] != "ACTIVE", "it was never activated"
     (rejected_pt,) = [pt for pt in emu.admin.state()["promoted_tweets"] if str(pt["tweet_id"]) == rejected]
     assert "REJECTED" in run.stdout and rejected_pt["id"] in run.stdout, "the failure names what was rejected"
+
+
+def test_launch_many_creates_each_mapped_line_item_once_and_activates(emu: Any, airflow_db: Path) -> None:
+    before = emu.admin.state()
+
+    run = run_dag(emu, "twads_launch_many", "2026-11-16")
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    created = launched(emu, before)["line_items"]
+    names = sorted(li["name"] for li in created)
+    assert names == [f"audience-{r} 2026-11-16" for r in ("de", "fr", "uk", "us")]
+    assert {li["entity_status"] for li in created} == {"ACTIVE"}
+    assert {li["bid_amount_local_micro"] for li in created} == {1_000_000, 1_100_000, 1_200_000, 1_500_000}
+
+
+def test_draft_watcher_launches_into_the_campaign_once_it_is_activated_in_the_ui(
+    emu: Any, airflow_db: Path
+) -> None:
+    draft = SEED["draft_campaign_id"]
+    # A person activates the draft in the Ads UI (the emulator's admin call stands in for it). The sensor's
+    # waiting itself is covered in tests/sensors; here the DAG's wiring is checked against the API.
+    emu.admin.activate("campaigns", draft)
+    before = emu.admin.state()
+
+    run = run_dag(emu, "twads_draft_watcher", "2026-11-16")
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    (item,) = launched(emu, before)["line_items"]
+    assert item["campaign_id"] == draft
+    assert item["entity_status"] == "ACTIVE"
+    assert item["name"] == "after-review 2026-11-16"
