@@ -16,8 +16,8 @@ from airflow.sdk import BaseOperatorLink
 from airflow_provider_twads.api.vocabulary import ADS_UI_URL
 
 if TYPE_CHECKING:
-    from airflow.models.taskinstancekey import TaskInstanceKey
     from airflow.sdk import BaseOperator, Context
+    from airflow.sdk.types import TaskInstanceKey
 
 __all__ = ["LINE_ITEM_XCOM_KEY", "LineItemLink", "line_item_url"]
 

@@ -246,7 +246,7 @@ def _same(key: str, want: Any, have: Any) -> bool:
     if key in LIST_FIELDS:
         return sorted(_as_list(want)) == sorted(_as_list(have))
     if key in LINE_ITEM_TIME_FIELDS:
-        return want == (to_api_time(have, parameter=key) if have else None)
+        return bool(want == (to_api_time(have, parameter=key) if have else None))
     if isinstance(want, bool) or isinstance(have, bool):
         return str(want).lower() == str(have).lower()
     return str(want) == str(have)
@@ -852,7 +852,9 @@ def _targeting_operations(plans: Sequence[TargetingPlan]) -> list[dict[str, Any]
     Deleting the rest last means an interrupted replace leaves extra criteria rather than missing ones.
     """
     single = set(vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES)
-    first, creates, last = [], [], []
+    first: list[dict[str, Any]] = []
+    creates: list[dict[str, Any]] = []
+    last: list[dict[str, Any]] = []
     for plan in plans:
         for c in plan.delete:
             op = {"operation_type": "Delete", "params": {"targeting_criterion_id": str(c["id"])}}

@@ -6,11 +6,12 @@ validation, encoding, error parsing, pacing and retry decisions come from :mod:`
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_twads.api import spec
 from airflow_provider_twads.api import vocabulary as vocab
@@ -252,6 +253,18 @@ class AdsApiClient:
         """
         return self.send(self._core.prepare(operation, params, account_id=account_id, **path_ids)).get("data")
 
+    def _entity(
+        self,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        account_id: str | None = None,
+        **path_ids: str,
+    ) -> dict[str, Any]:
+        # The shape of ``data`` is not checked here (yet): a response whose ``data`` is not an object is
+        # returned as is (see the strict xfail test_defect_single_entity_with_mistyped_data).
+        return cast("dict[str, Any]", self.call(operation, params, account_id=account_id, **path_ids))
+
     def list(
         self,
         resource: str,
@@ -289,7 +302,7 @@ class AdsApiClient:
         on_chunk: OnChunk | None = None,
         *,
         account_id: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Apply any number of batch operations in chunks; return the results in input order.
 
         Every operation is validated before the first chunk is sent. Each chunk is atomic; when a later
@@ -334,11 +347,11 @@ class AdsApiClient:
 
         :param account_id: the account, else the client's default.
         """
-        return self.call("accounts.get", account_id=account_id)
+        return self._entity("accounts.get", account_id=account_id)
 
     def get_account_features(
         self, account_id: str | None = None, feature_keys: Iterable[str] | None = None
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """The account's (beta / limited-release) features.
 
         :param account_id: the account, else the client's default.
@@ -367,7 +380,7 @@ class AdsApiClient:
         :param with_deleted: also find it when deleted.
         :param account_id: the account, else the client's default.
         """
-        return self.call(
+        return self._entity(
             "campaigns.get",
             {"with_deleted": with_deleted or None},
             account_id=account_id,
@@ -383,7 +396,7 @@ class AdsApiClient:
         :param account_id: the account, else the client's default.
         :param params: the fields to change.
         """
-        return self.call("campaigns.update", params, account_id=account_id, campaign_id=campaign_id)
+        return self._entity("campaigns.update", params, account_id=account_id, campaign_id=campaign_id)
 
     # ------------------------------------------------------------------------------------------------
     # Line items
@@ -404,7 +417,7 @@ class AdsApiClient:
         :param with_deleted: also find it when deleted.
         :param account_id: the account, else the client's default.
         """
-        return self.call(
+        return self._entity(
             "line_items.get",
             {"with_deleted": with_deleted or None},
             account_id=account_id,
@@ -420,11 +433,11 @@ class AdsApiClient:
         :param account_id: the account, else the client's default.
         :param params: the line item's fields.
         """
-        return self.call("line_items.create", params, account_id=account_id)
+        return self._entity("line_items.create", params, account_id=account_id)
 
     def batch_line_items(
         self, operations: Sequence[Mapping[str, Any]], **kwargs: Any
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Batch Create/Update/Delete of line items, in chunks of 20.
 
         :param operations: batch operations.
@@ -441,7 +454,7 @@ class AdsApiClient:
         :param account_id: the account, else the client's default.
         :param params: the fields to change.
         """
-        return self.call("line_items.update", params, account_id=account_id, line_item_id=line_item_id)
+        return self._entity("line_items.update", params, account_id=account_id, line_item_id=line_item_id)
 
     def delete_line_item(self, line_item_id: str, *, account_id: str | None = None) -> dict[str, Any]:
         """Delete a line item (a second delete is a 404: ``NotFoundError``).
@@ -449,7 +462,7 @@ class AdsApiClient:
         :param line_item_id: the line item.
         :param account_id: the account, else the client's default.
         """
-        return self.call("line_items.delete", account_id=account_id, line_item_id=line_item_id)
+        return self._entity("line_items.delete", account_id=account_id, line_item_id=line_item_id)
 
     # ------------------------------------------------------------------------------------------------
     # Targeting criteria
@@ -471,7 +484,7 @@ class AdsApiClient:
         :param with_deleted: also find it when deleted.
         :param account_id: the account, else the client's default.
         """
-        return self.call(
+        return self._entity(
             "targeting_criteria.get",
             {"with_deleted": with_deleted or None},
             account_id=account_id,
@@ -484,11 +497,11 @@ class AdsApiClient:
         :param account_id: the account, else the client's default.
         :param params: ``line_item_id``, ``targeting_type``, ``targeting_value``, ``operator_type``.
         """
-        return self.call("targeting_criteria.create", params, account_id=account_id)
+        return self._entity("targeting_criteria.create", params, account_id=account_id)
 
     def batch_targeting_criteria(
         self, operations: Sequence[Mapping[str, Any]], **kwargs: Any
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Batch Create/Delete of targeting criteria, in chunks of 500.
 
         :param operations: batch operations.
@@ -504,7 +517,7 @@ class AdsApiClient:
         :param targeting_criterion_id: the criterion.
         :param account_id: the account, else the client's default.
         """
-        return self.call(
+        return self._entity(
             "targeting_criteria.delete", account_id=account_id, targeting_criterion_id=targeting_criterion_id
         )
 
@@ -527,7 +540,7 @@ class AdsApiClient:
         :param with_deleted: also find it when deleted (or when its line item was).
         :param account_id: the account, else the client's default.
         """
-        return self.call(
+        return self._entity(
             "promoted_tweets.get",
             {"with_deleted": with_deleted or None},
             account_id=account_id,
@@ -536,7 +549,7 @@ class AdsApiClient:
 
     def create_promoted_tweets(
         self, line_item_id: str, tweet_ids: str | Iterable[str], *, account_id: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Promote tweets on a line item, 50 tweet IDs per request.
 
         More than 50 IDs are sent in several requests; if a later one fails, the ``BatchError`` says
@@ -582,4 +595,6 @@ class AdsApiClient:
         :param promoted_tweet_id: the promoted tweet (not the tweet ID).
         :param account_id: the account, else the client's default.
         """
-        return self.call("promoted_tweets.delete", account_id=account_id, promoted_tweet_id=promoted_tweet_id)
+        return self._entity(
+            "promoted_tweets.delete", account_id=account_id, promoted_tweet_id=promoted_tweet_id
+        )

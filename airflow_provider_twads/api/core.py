@@ -539,7 +539,10 @@ class ClientCore:
 
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
-        """Whether a failed attempt may be sent again (ambiguous writes never are)."""
+        """Whether a failed attempt may be sent again (ambiguous writes never are).
+
+        :param exc: the attempt's error.
+        """
         if isinstance(exc, AmbiguousWriteError):
             return False
         return isinstance(exc, RateLimitError | ServerError | AdsApiConnectionError)
@@ -556,7 +559,7 @@ class ClientCore:
             if exc.category:
                 self.limiter.forget(exc.category)  # this wait covers the reset: no second pacing wait
             return wait + self.rng.uniform(0, policy.jitter)
-        base = min(policy.backoff_max, policy.backoff_initial * (2 ** (attempt - 1)))
+        base = min(policy.backoff_max, policy.backoff_initial * 2.0 ** (attempt - 1))
         wait = base / 2 + self.rng.uniform(0, base / 2)  # "equal jitter": never zero, spread out
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:

@@ -61,6 +61,7 @@ class AdsApiError(Exception):
     :param request_params: the request parameters as echoed by the server (or as sent).
     :param hint: what to do about it, when known.
     :param errors: the raw ``errors`` list of the envelope.
+    :param operation_errors: a batch response's per-operation errors, when it has them.
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class AdsApiValidationError(AdsApiError, ValueError):
     :param message: what is wrong with it.
     :param allowed: the allowed values (or parameter names), when the set is finite.
     :param operation: the operation being validated, e.g. ``line_items.create``.
+    :param hint: what to do about it, when known.
     """
 
     def __init__(
@@ -263,10 +265,12 @@ class NotFoundError(AdsApiError):
 class RateLimitError(AdsApiError):
     """HTTP 429: the rate limit of this endpoint or category is spent.
 
-    :ivar reset_at: when the window resets (epoch seconds, server clock), ``None`` if not announced.
-    :ivar reset_in: seconds from the response to the reset, measured on the server's clock if ours is skewed.
-    :ivar retry_after: seconds from a ``retry-after`` header, if any.
-    :ivar category: the client's rate-limit bucket of the request.
+    :param reset_at: when the window resets (epoch seconds, server clock), ``None`` if not announced.
+    :param reset_in: seconds from the response to the reset, measured on the server's clock if ours is skewed.
+    :param retry_after: seconds from a ``retry-after`` header, if any.
+    :param category: the client's rate-limit bucket of the request.
+
+    Other arguments are those of :class:`AdsApiError`.
     """
 
     def __init__(
@@ -288,7 +292,9 @@ class RateLimitError(AdsApiError):
 class ServerError(AdsApiError):
     """HTTP 5xx: the API failed; retried with backoff for reads (and for writes the API did not apply).
 
-    :ivar retry_after: seconds the server asked us to wait (``retry-after``), if any.
+    :param retry_after: seconds the server asked us to wait (``retry-after``), if any.
+
+    Other arguments are those of :class:`AdsApiError`.
     """
 
     def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
@@ -299,8 +305,10 @@ class ServerError(AdsApiError):
 class AdsApiConnectionError(AdsApiError):
     """No (complete) response: connection refused or dropped, DNS failure, timeout.
 
-    :ivar maybe_sent: ``True`` when the request may have reached the server (read timeout, connection
+    :param maybe_sent: ``True`` when the request may have reached the server (read timeout, connection
         dropped while waiting for the response); ``False`` when it certainly did not (connect failure).
+
+    Other arguments are those of :class:`AdsApiError`.
     """
 
     def __init__(self, *args: Any, maybe_sent: bool = True, **kwargs: Any) -> None:
@@ -314,7 +322,9 @@ class AmbiguousWriteError(AdsApiError):
     Raised when a POST timed out or lost its connection after it was sent, or got a 500/502/504. Look up
     what exists (by natural key) before writing again.
 
-    :ivar json_body: the JSON body that was sent, if any (batches), to help reconcile.
+    :param json_body: the JSON body that was sent, if any (batches), to help reconcile.
+
+    Other arguments are those of :class:`AdsApiError`.
     """
 
     def __init__(self, *args: Any, json_body: Any = None, **kwargs: Any) -> None:
@@ -329,12 +339,14 @@ class AmbiguousWriteError(AdsApiError):
 class BatchError(AdsApiError):
     """A batch request failed. Chunks are atomic, the sequence of chunks is not.
 
-    :ivar item_errors: input index -> the errors of that operation (from ``operation_errors``).
-    :ivar applied_chunks: 1-based numbers of the chunks that were applied before the failure.
-    :ivar failed_chunk: the 1-based number of the chunk that failed.
-    :ivar total_chunks: how many chunks the batch was split into.
-    :ivar applied_results: the results of the applied chunks, in input order.
+    :param item_errors: input index -> the errors of that operation (from ``operation_errors``).
+    :param applied_chunks: 1-based numbers of the chunks that were applied before the failure.
+    :param failed_chunk: the 1-based number of the chunk that failed.
+    :param total_chunks: how many chunks the batch was split into.
+    :param applied_results: the results of the applied chunks, in input order.
     :ivar applied_count: how many input operations were applied.
+
+    Other arguments are those of :class:`AdsApiError`.
     """
 
     def __init__(

@@ -47,7 +47,10 @@ def _number(value: str | None) -> float | None:
 
 
 def parse_server_date(headers: Mapping[str, Any]) -> float | None:
-    """The server's clock from its ``Date`` header (epoch seconds), if present and parseable."""
+    """The server's clock from its ``Date`` header (epoch seconds), if present and parseable.
+
+    :param headers: the response headers.
+    """
     raw = _header(headers, "date")
     if not raw:
         return None

@@ -485,17 +485,17 @@ def _translate_legacy(
             raise AdsApiValidationError(
                 old, f"invalid value {value!r}", allowed=list(mapping), operation=operation
             )
-        new_value = mapping[key]
-        if new_value is None:
+        translated = mapping[key]
+        if translated is None:
             _warn_once(
                 warned,
                 (old, str(key)),
                 f"Legacy {old}={key} has no equivalent in {target}; dropped (the API chooses the default).",
             )
             continue
-        out[new] = new_value
+        out[new] = translated
         _warn_once(
-            warned, (old, str(key)), f"Legacy {old}={key} translated to {new}={new_value} for {target}."
+            warned, (old, str(key)), f"Legacy {old}={key} translated to {new}={translated} for {target}."
         )
 
     if vocab.LEGACY_PAUSED_PARAMETER in out:

@@ -236,7 +236,10 @@ class CreateLineItemOperator(AdsApiHookMixin, BaseOperator):
         return specs
 
     def execute(self, context: Context) -> str | list[str]:
-        """Create (or reuse) the line item(s) and return the ID(s)."""
+        """Create (or reuse) the line item(s) and return the ID(s).
+
+        :param context: the task context.
+        """
         from airflow_provider_twads.reconcile import ensure_line_items, to_api_time
 
         specs = self.build_specs(context)
@@ -331,7 +334,10 @@ class UpdateLineItemOperator(AdsApiHookMixin, BaseOperator):
         self.account_id = account_id
 
     def execute(self, context: Context) -> str | list[str]:
-        """Apply the changes to each line item; return the ID(s)."""
+        """Apply the changes to each line item; return the ID(s).
+
+        :param context: the task context.
+        """
         from airflow_provider_twads.api.errors import AdsApiValidationError
         from airflow_provider_twads.reconcile import update_line_item
 
@@ -380,7 +386,10 @@ class DeleteLineItemOperator(AdsApiHookMixin, BaseOperator):
         self.account_id = account_id
 
     def execute(self, context: Context) -> str | list[str]:
-        """Delete each line item; return the ID(s)."""
+        """Delete each line item; return the ID(s).
+
+        :param context: the task context.
+        """
         from airflow_provider_twads.reconcile import delete_line_item
 
         ids = as_id_list(self.line_item_id, parameter="line_item_id")

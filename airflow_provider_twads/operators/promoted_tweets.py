@@ -56,7 +56,10 @@ class PromoteTweetsOperator(AdsApiHookMixin, BaseOperator):
         self.account_id = account_id
 
     def execute(self, context: Context) -> list[str]:
-        """Promote the missing Tweets; return all promoted_tweet IDs in input order."""
+        """Promote the missing Tweets; return all promoted_tweet IDs in input order.
+
+        :param context: the task context.
+        """
         from airflow_provider_twads.api.errors import AdsApiValidationError
         from airflow_provider_twads.reconcile import ensure_promoted_tweets, validate_tweet_ids
 

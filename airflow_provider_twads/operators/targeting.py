@@ -67,7 +67,10 @@ class BatchTargetingOperator(AdsApiHookMixin, BaseOperator):
         self.account_id = account_id
 
     def execute(self, context: Context) -> dict[str, list[str]]:
-        """Reconcile the criteria; return the created, deleted and unchanged IDs."""
+        """Reconcile the criteria; return the created, deleted and unchanged IDs.
+
+        :param context: the task context.
+        """
         from airflow_provider_twads.reconcile import apply_targeting
 
         ids = as_id_list(self.line_item_ids, parameter="line_item_ids")

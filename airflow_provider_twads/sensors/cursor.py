@@ -87,7 +87,7 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
         strings); ``targeting_criteria`` requires ``line_item_ids``.
     :param approval_status: the approval status every (or ``min_count``) entity must have.
     :param entity_status: the entity status every (or ``min_count``) entity must have.
-    :param min_count: see above.
+    :param min_count: see above (templated: a rendered string such as ``"3"`` is accepted).
     :param fail_on_deleted: fail when a named entity is deleted (else deleted entities are ignored).
     :param page_size: entities per page (1 to 1000).
     :param deferrable: wait in the triggerer; default from ``[operators] default_deferrable``.
@@ -113,7 +113,7 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
         filters: dict[str, Any] | None = None,
         approval_status: str | None = None,
         entity_status: str | None = None,
-        min_count: int | None = None,
+        min_count: int | str | None = None,
         fail_on_deleted: bool = True,
         page_size: int = vocab.BULK_READ_COUNT,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -167,13 +167,19 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
 
     # -- poke / reschedule --------------------------------------------------------------------------------
     def poke(self, context: Context) -> PokeReturnValue:
-        """One check (all pages)."""
+        """One check (all pages).
+
+        :param context: the task context.
+        """
         result = self.check()
         return PokeReturnValue(is_done=result.done, xcom_value=result.matched_ids if result.done else None)
 
     # -- deferrable ---------------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
-        """Poke/reschedule as usual; when deferrable, check once, then defer to :class:`AdsCursorTrigger`."""
+        """Poke/reschedule as usual; when deferrable, check once, then defer to :class:`AdsCursorTrigger`.
+
+        :param context: the task context.
+        """
         if not self.deferrable:
             return super().execute(context)
         result = self.check()
