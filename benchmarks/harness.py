@@ -8,6 +8,7 @@ request log and the state afterwards. ``benchmarks/run_all.py`` drives it; the s
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -266,10 +267,15 @@ def run_one(
     for c in calls:
         key = endpoint_of(c)
         by_endpoint[key] = by_endpoint.get(key, 0) + 1
+    t_first = calls[0]["time"] if calls else 0.0
     return {
         "workload": workload,
         "contender": contender,
         **result,
+        # When each request reached the emulator (launches only: they are short), for the minimum.
+        "call_offsets": [[c["method"], c["path"], c["time"] - t_first] for c in calls]
+        if workload in w.LAUNCHES
+        else [],
         "server_cpu_s": server_cpu,
         "calls": len(calls),
         "statuses": statuses(calls),
@@ -292,6 +298,37 @@ def pacing_minimum(calls_by_category: dict[str, int], limits: dict[str, tuple[in
             budget, window = limits[name]
             worst = max(worst, (math.ceil(n / budget) - 1) * window)
     return worst
+
+
+def minimum_time(offsets: list[list[Any]], total: float, limits: dict[str, tuple[int, int]]) -> float:
+    """The least time a sequence of calls can take under ``limits``, replayed with its own durations.
+
+    ``offsets`` are ``[method, path, seconds since the first call]`` of a run without limits, ``total`` its
+    wall time; each call lasts until the next one starts (the last one until ``total``). Replayed under
+    the emulator's windows (a window opens with the first call of its category and allows ``budget``
+    calls until it ends), a call starts when the previous one has ended and its category allows it, never
+    earlier: that is the fastest any client can go, knowing the windows to the microsecond.
+    """
+    if not offsets:
+        return 0.0
+    lead = max(total - offsets[-1][2], 0.0)  # client set-up + the last call; attribute it to the last call
+    durations = [b[2] - a[2] for a, b in itertools.pairwise(offsets)] + [lead]
+    windows: dict[str, tuple[float, int]] = {}  # category -> (window end, calls used)
+    t = 0.0
+    for (method, path, _offset), duration in zip(offsets, durations, strict=True):
+        cat = category(method, path)
+        name = cat.split(":", 1)[0]
+        if name in limits:
+            budget, window = limits[name]
+            end, used = windows.get(cat, (-1.0, 0))
+            if t >= end:
+                end, used = t + window, 0
+            elif used >= budget:
+                t = end
+                end, used = t + window, 0
+            windows[cat] = (end, used + 1)
+        t += duration
+    return t
 
 
 def calls_by_category(by_endpoint: dict[str, int]) -> dict[str, int]:

@@ -150,3 +150,16 @@ def test_pacing_minimum_counts_full_windows_of_the_slowest_category() -> None:
     assert harness.pacing_minimum({"writes": 4, "core_reads:line_items": 3}, limits) == 10
     assert harness.pacing_minimum({"writes": 5}, limits) == 20
     assert harness.pacing_minimum({"targeting_criteria": 9}, limits) == 0  # not limited here
+
+
+def test_minimum_time_replays_the_calls_under_the_windows() -> None:
+    calls = [
+        ["POST", "/12/accounts/a/line_items", 0.0],
+        ["POST", "/12/batch/accounts/a/targeting_criteria", 0.03],
+        ["POST", "/12/accounts/a/promoted_tweets", 1.0],
+        ["POST", "/12/accounts/a/promoted_tweets", 1.05],
+    ]
+    # Two writes per 10 s: the third write starts when the first window ends, then takes 0.05 s, and the
+    # fourth (0.05 s) fits in the second window.
+    assert harness.minimum_time(calls, 1.1, {"writes": (2, 10)}) == pytest.approx(10.1)
+    assert harness.minimum_time(calls, 1.1, {}) == pytest.approx(1.1)
