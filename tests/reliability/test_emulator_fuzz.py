@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -147,7 +148,7 @@ def requests_(draw: Any) -> dict[str, Any]:
     elif body_kind == "form":
         form = draw(st.dictionaries(PARAM_NAMES, WEIRD, max_size=4))
         body, content_type = (
-            "&".join(f"{k}={v}" for k, v in form.items()).encode(),
+            urlencode(form).encode(),
             "application/x-www-form-urlencoded",
         )
     elif body_kind == "broken_json":
