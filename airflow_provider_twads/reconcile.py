@@ -159,15 +159,16 @@ def to_api_time(value: Any, *, parameter: str = "start_time") -> str | None:
             try:
                 import pendulum
 
-                dt = pendulum.parse(text)  # type: ignore[assignment]
+                parsed = pendulum.parse(text)
             except Exception:
                 raise AdsApiValidationError(
                     parameter,
                     f"{value!r} is not an ISO 8601 time (e.g. 2024-05-01T00:00:00Z or "
                     "'{{ data_interval_start }}')",
                 ) from None
-            if not isinstance(dt, datetime):
+            if not isinstance(parsed, datetime):  # a date, time or duration is not a point in time
                 raise AdsApiValidationError(parameter, f"{value!r} is not a point in time") from None
+            dt = parsed
     else:
         raise AdsApiValidationError(
             parameter, f"expected an ISO 8601 string or a datetime, got {type(value).__name__}"

@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time __getattr__ imports on use
+    from airflow_provider_twads.operators.line_items import (
+        CreateLineItemOperator as CreateLineItemOperator,
+    )
+    from airflow_provider_twads.operators.line_items import (
+        DeleteLineItemOperator as DeleteLineItemOperator,
+    )
+    from airflow_provider_twads.operators.line_items import (
+        UpdateLineItemOperator as UpdateLineItemOperator,
+    )
+    from airflow_provider_twads.operators.promoted_tweets import (
+        PromoteTweetsOperator as PromoteTweetsOperator,
+    )
+    from airflow_provider_twads.operators.targeting import (
+        BatchTargetingOperator as BatchTargetingOperator,
+    )
 
 _EXPORTS = {
     "CreateLineItemOperator": "line_items",

@@ -47,7 +47,7 @@ class AdsCursorTrigger(BaseTrigger):
         end_time: float | None = None,
         page_size: int = 1000,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow's BaseTrigger.__init__ is unannotated
         self.resource = resource
         self.filters = filters
         self.condition = condition
