@@ -26,8 +26,9 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_twads tests dags_examples benchmarks
-	$(BIN)/ruff format --check airflow_provider_twads tests dags_examples benchmarks
+	$(BIN)/ruff check airflow_provider_twads tests dags_examples benchmarks scripts
+	$(BIN)/ruff format --check airflow_provider_twads tests dags_examples benchmarks scripts
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run_all.py
