@@ -25,15 +25,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from airflow_provider_twads.api import vocabulary as v
-from airflow_provider_twads.emulator.faults import Fault, FaultConfigError, FaultInjector
+from airflow_provider_twads.emulator.config import ConfigError, array, check_object, choice, number, string
+from airflow_provider_twads.emulator.faults import Fault, FaultInjector
 from airflow_provider_twads.emulator.oauth import OAuthVerifier
 from airflow_provider_twads.emulator.params import ApiError, Params, invalid
-from airflow_provider_twads.emulator.ratelimits import RateLimitConfigError, RateLimiter, classify
+from airflow_provider_twads.emulator.ratelimits import RateLimiter, classify
 from airflow_provider_twads.emulator.resources import Approval, BatchFailed, Context, Resources
-from airflow_provider_twads.emulator.seed import CONSUMERS, TOKENS
+from airflow_provider_twads.emulator.seed import CONSUMERS, TOKENS, seed_entities
 from airflow_provider_twads.emulator.store import KINDS, Store
 
 MAX_BODY = 2 * 1024 * 1024
+MAX_SEED = 1_000_000  # line items per admin seeding call
+ACTIVATABLE = ("campaigns", "line_items", "promoted_tweets")
+
+
+def _known_features() -> tuple[str, ...]:
+    """The account features an admin call may grant: the documented ones and the seeded ones."""
+    seeded = {name for account in seed_entities()["accounts"] for name in account["_features"]}
+    gated = {name for names in v.OBJECTIVE_REQUIRED_FEATURES.values() for name in names}
+    return tuple(sorted(seeded | gated | set(v.SANDBOX_FEATURE_KEYS) | set(v.FEATURE_KEYS_QUERYABLE)))
+
+
+KNOWN_FEATURES = _known_features()
 logger = logging.getLogger(__name__)
 _JSON = "application/json"
 _A = r"accounts/(?P<account_id>[^/]+)"
@@ -116,30 +129,56 @@ class Emulator:
         faults: dict[str, Any] | None = None,
         approval: dict[str, Any] | None = None,
     ) -> None:
+        """:param db_path: an SQLite file that keeps the state across restarts (default: in memory).
+        :param rate_limits: category overrides, e.g. ``{"writes": {"limit": 5, "window": 60}}``.
+        :param faults: a fault configuration active from the start (and after each reset).
+        :param approval: the promoted Tweet approval rule (default: ACCEPTED at once).
+        :raises ConfigError: (a ``ValueError``) for a configuration it does not understand, before the
+            database is opened."""
+        self.faults = FaultInjector(faults)
+        self._start_faults = faults
+        self.limiter = RateLimiter(rate_limits)
+        Approval.parse(approval)
         self.store = Store(db_path)
         self.resources = Resources(self.store, approval)
         self.oauth = OAuthVerifier(CONSUMERS, TOKENS)
-        self._start_faults = faults
-        self.faults = FaultInjector(faults)
-        self.limiter = RateLimiter(rate_limits)
         self.connections = ConnectionRegistry()
         self._log: deque[dict[str, Any]] = deque(maxlen=200_000)
         self._seq = 0
         self._lock = threading.Lock()
+        # Each reset starts a new generation. A request remembers the generation it began in: if a reset
+        # came in between (a client gave up on it during a latency fault, say), it neither touches the
+        # state nor enters the request log of the new generation. _state_lock makes "check the
+        # generation, then process" atomic against a reset from another thread.
+        self.generation = 0
+        self._state_lock = threading.RLock()
+        self.in_flight = 0  # API requests whose handler has not returned (abandoned ones included)
         self.app = self._build_app()
 
     # ---- admin operations ---------------------------------------------------------------------------
     def reset(self) -> None:
-        """Seeded state; start-up faults, rate limits and approval rule; empty request log."""
-        self.store.reset()
-        self.resources.reset()
-        self.faults.configure(self._start_faults)
-        self.faults.reset_counts()
-        self.limiter.reset()
-        self.oauth.reset()
-        with self._lock:
-            self._log.clear()
-            self._seq = 0
+        """Seeded state; start-up faults, rate limits and approval rule; empty request log; a new
+        generation (requests in flight from before are neither applied nor logged)."""
+        with self._state_lock:
+            self.generation += 1
+            self.store.reset()
+            self.resources.reset()
+            self.faults.configure(self._start_faults)
+            self.faults.reset_counts()
+            self.limiter.reset()
+            self.oauth.reset()
+            with self._lock:
+                self._log.clear()
+                self._seq = 0
+
+    def health(self) -> dict[str, Any]:
+        """Served versions, the generation (resets so far) and the API requests in flight."""
+        return {
+            "ok": True,
+            "versions": list(v.API_VERSIONS),
+            "generation": self.generation,
+            "in_flight": self.in_flight,
+        }
 
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:
@@ -170,9 +209,17 @@ class Emulator:
         return account["_features"]
 
     def _record(
-        self, method: str, path: str, query: dict[str, str], status: int | None, fault: str | None
+        self,
+        generation: int,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        status: int | None,
+        fault: str | None,
     ) -> None:
         with self._lock:
+            if generation != self.generation:
+                return  # began before a reset: not part of this generation's log
             self._seq += 1
             self._log.append(
                 {
@@ -188,6 +235,15 @@ class Emulator:
 
     # ---- the API pipeline ---------------------------------------------------------------------------
     async def api(self, request: Request) -> Response:
+        """Serve one API request (counted in ``in_flight`` until its handler returns)."""
+        self.in_flight += 1
+        try:
+            return await self._api(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _api(self, request: Request) -> Response:
+        generation = self.generation
         method, path = request.method, request.url.path
         query_pairs = parse_qsl(
             request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
@@ -199,16 +255,24 @@ class Emulator:
             await asyncio.sleep(fault.seconds)
         if fault is not None and fault.kind == "drop":
             await self._drop(request)
-            self._record(method, path, logged_query, None, fault_kind)
+            self._record(generation, method, path, logged_query, None, fault_kind)
             return Response(status_code=500)  # never sent: the connection is gone
         echo: dict[str, Any] = dict(logged_query)
         headers: dict[str, str] = {v.API_VERSION_HEADER: v.DEFAULT_API_VERSION}
         try:
             if fault is not None and fault.kind in ("503", "500", "429"):
                 response = self._fault_response(fault, headers, echo)
-                self._record(method, path, logged_query, response.status_code, fault_kind)
+                self._record(generation, method, path, logged_query, response.status_code, fault_kind)
                 return response
-            status, body, headers = await self._handle(request, method, path, query_pairs, headers)
+            body_bytes = await request.body()
+            with self._state_lock:
+                if generation != self.generation:
+                    raise ApiError(
+                        503,
+                        v.ERROR_SERVICE_UNAVAILABLE,
+                        "The emulator was reset while this request was in flight; nothing was applied",
+                    )
+                status, body, headers = self._handle(request, body_bytes, method, path, query_pairs, headers)
         except ApiError as exc:
             status = exc.status
             headers.update(exc.headers)
@@ -224,9 +288,9 @@ class Emulator:
             }
         if fault is not None and fault.kind == "commit_then_drop":
             await self._drop(request)
-            self._record(method, path, logged_query, None, fault_kind)
+            self._record(generation, method, path, logged_query, None, fault_kind)
             return Response(status_code=500)  # never sent
-        self._record(method, path, logged_query, status, fault_kind)
+        self._record(generation, method, path, logged_query, status, fault_kind)
         return Response(
             json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
             status_code=status,
@@ -259,15 +323,15 @@ class Emulator:
         body = {"errors": [{"code": code, "message": message}], "request": {"params": echo}}
         return Response(json.dumps(body).encode(), status_code=status, headers=headers, media_type=_JSON)
 
-    async def _handle(
+    def _handle(
         self,
         request: Request,
+        body: bytes,
         method: str,
         path: str,
         query_pairs: list[tuple[str, str]],
         headers: dict[str, str],
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        body = await request.body()
         if len(body) > MAX_BODY:
             raise invalid("body", f"The request body is larger than {MAX_BODY} bytes")
         # ---- OAuth ----
@@ -392,14 +456,29 @@ class Emulator:
 
     # ---- admin HTTP API -----------------------------------------------------------------------------
     def _build_app(self) -> Starlette:
-        def admin(fn: Callable[[Request, Any], Any]) -> Callable[[Request], Any]:
+        def admin(
+            fn: Callable[[Request, Any], Any], query: tuple[str, ...] = (), body: bool = True
+        ) -> Callable[[Request], Any]:
+            """An admin endpoint: a JSON object body (if ``body``), only the ``query`` parameters; what it
+            does not understand is a 400 naming it and the allowed ones."""
+
             async def endpoint(request: Request) -> Response:
                 raw = await request.body()
                 try:
-                    payload = json.loads(raw) if raw.strip() else {}
+                    check_object("query", dict(request.query_params), query)
+                    if raw.strip() and not body:
+                        raise ConfigError(f"{request.url.path} takes no request body", "body")
+                    try:
+                        payload = json.loads(raw) if raw.strip() else {}
+                    except ValueError as exc:
+                        raise ConfigError(f"the request body is not valid JSON: {exc}", "body") from None
                     result = fn(request, payload)
-                except (ValueError, KeyError, TypeError, FaultConfigError, RateLimitConfigError) as exc:
-                    return JSONResponse({"error": str(exc)}, status_code=400)
+                except ConfigError as exc:
+                    return JSONResponse(exc.as_json(), status_code=400)
+                except ValueError as exc:  # a value the emulator's own checks refused
+                    return JSONResponse({"error": str(exc), "key": None, "allowed": None}, 400)
+                except LookupError as exc:  # an entity that does not exist
+                    return JSONResponse({"error": str(exc).strip("'\""), "key": None, "allowed": None}, 404)
                 if isinstance(result, RawJSON):
                     return Response(result.text, media_type=_JSON)
                 return JSONResponse(result)
@@ -410,18 +489,23 @@ class Emulator:
             wanted = request.query_params.get("kinds")
             if not wanted:
                 return None
-            names = [k for k in wanted.split(",") if k]
-            bad = [k for k in names if k not in KINDS]
-            if bad:
-                raise ValueError(f"unknown kinds {bad}; allowed: {list(KINDS)}")
-            return names
+            return [choice("kinds", k, KINDS) for k in wanted.split(",") if k]
 
-        def reset(_r: Request, _p: Any) -> Any:
+        def since(request: Request) -> int:
+            value = request.query_params.get("since", "0")
+            if not value.isdigit():
+                raise ConfigError(
+                    f"since must be a request log seq (an integer >= 0); got {value!r}", "since"
+                )
+            return int(value)
+
+        def reset(_r: Request, payload: Any) -> Any:
+            check_object("reset", payload, ())
             self.reset()
-            return {"ok": True}
+            return {"ok": True, "generation": self.generation}
 
         def set_faults(_r: Request, payload: Any) -> Any:
-            self.faults.configure(payload or None)
+            self.faults.configure(payload)
             return self.faults.describe()
 
         def clear_faults(_r: Request, _p: Any) -> Any:
@@ -429,7 +513,7 @@ class Emulator:
             return self.faults.describe()
 
         def set_rate_limits(_r: Request, payload: Any) -> Any:
-            limits = self.limiter.configure(payload or {})
+            limits = self.limiter.configure(payload)
             return {k: {"limit": lim, "window": win} for k, (lim, win) in limits.items()}
 
         def set_approval(_r: Request, payload: Any) -> Any:
@@ -437,38 +521,60 @@ class Emulator:
             return {"ok": True}
 
         def activate(_r: Request, payload: Any) -> Any:
-            kind = payload["resource"]
-            if kind not in ("campaigns", "line_items", "promoted_tweets"):
-                raise ValueError("resource must be campaigns, line_items or promoted_tweets")
-            return self.resources.admin_activate(kind, str(payload["id"]), payload.get("status", "ACTIVE"))
+            payload = check_object("activate", payload, ("resource", "id", "status"), ("resource", "id"))
+            kind = choice("activate.resource", payload["resource"], ACTIVATABLE)
+            status = choice("activate.status", payload.get("status", "ACTIVE"), v.ENTITY_STATUSES)
+            return self.resources.admin_activate(kind, string("activate.id", payload["id"]), status)
 
         def seed_line_items(_r: Request, payload: Any) -> Any:
-            count = int(payload["count"])
-            if not 1 <= count <= 1_000_000:
-                raise ValueError("count must be within 1..1000000")
+            payload = check_object(
+                "seed", payload, ("campaign_id", "count", "overrides"), ("campaign_id", "count")
+            )
+            count = number("seed.count", payload["count"], minimum=1, maximum=MAX_SEED, integer=True)
             ids = self.resources.admin_seed_line_items(
-                str(payload["campaign_id"]), count, **payload.get("overrides", {})
+                string("seed.campaign_id", payload["campaign_id"]), count, **payload.get("overrides", {})
             )
             return {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
 
         def set_features(_r: Request, payload: Any) -> Any:
-            return {"features": self.set_features(str(payload["account_id"]), list(payload["features"]))}
+            payload = check_object(
+                "features", payload, ("account_id", "features"), ("account_id", "features")
+            )
+            account_id = string("features.account_id", payload["account_id"])
+            features = [
+                choice(f"features.features[{i}]", name, KNOWN_FEATURES)
+                for i, name in enumerate(array("features.features", payload["features"]))
+            ]
+            return {"features": self.set_features(account_id, features)}
+
+        def unknown(request: Request) -> Response:
+            return JSONResponse(
+                {
+                    "error": f"no admin endpoint {request.method} {request.url.path}",
+                    "key": None,
+                    "allowed": sorted({r.path for r in routes if r.path.startswith("/_emulator/")}),
+                },
+                404,
+            )
 
         routes = [
-            Route("/_emulator/health", admin(lambda r, p: {"ok": True, "versions": list(v.API_VERSIONS)}),
-                  methods=["GET"]),
+            Route("/_emulator/health", admin(lambda r, p: self.health(),
+                                             body=False), methods=["GET"]),
             Route("/_emulator/reset", admin(reset), methods=["POST"]),
-            Route("/_emulator/state", admin(lambda r, p: RawJSON(self.state_json(kinds(r)))),
+            Route("/_emulator/state", admin(lambda r, p: RawJSON(self.state_json(kinds(r))), ("kinds",),
+                                            body=False), methods=["GET"]),
+            Route("/_emulator/requests", admin(lambda r, p: self.requests(since(r)), ("since",), body=False),
                   methods=["GET"]),
-            Route("/_emulator/requests",
-                  admin(lambda r, p: self.requests(int(r.query_params.get("since", "0")))), methods=["GET"]),
             Route("/_emulator/faults", admin(set_faults), methods=["PUT", "POST"]),
-            Route("/_emulator/faults", admin(clear_faults), methods=["DELETE"]),
+            Route("/_emulator/faults", admin(clear_faults, body=False), methods=["DELETE"]),
             Route("/_emulator/rate_limits", admin(set_rate_limits), methods=["PUT", "POST"]),
             Route("/_emulator/approval", admin(set_approval), methods=["PUT", "POST"]),
             Route("/_emulator/activate", admin(activate), methods=["POST"]),
             Route("/_emulator/seed/line_items", admin(seed_line_items), methods=["POST"]),
             Route("/_emulator/features", admin(set_features), methods=["PUT", "POST"]),
-            Route("/{path:path}", self.api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
         ]  # fmt: skip
+        routes += [
+            Route("/_emulator/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+            Route("/{path:path}", self.api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
+        ]
         return Starlette(routes=routes)

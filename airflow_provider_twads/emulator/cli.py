@@ -9,10 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_twads.emulator.config import LOG_LEVELS
+
 
 def _json_arg(value: str) -> Any:
     """A JSON object given inline or as ``@file.json``."""
-    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        text = Path(value[1:]).read_text() if value.startswith("@") else value
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {value[1:]!r}: {exc.strerror}") from None
     try:
         parsed = json.loads(text)
     except ValueError as exc:
@@ -22,13 +27,20 @@ def _json_arg(value: str) -> Any:
     return parsed
 
 
+def _port(value: str) -> int:
+    """A TCP port number, 0..65535 (0 picks a free one)."""
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number within 0..65535; got {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twads-emulator",
         description="A local X (Twitter) Ads API for development and tests (API versions 11 and 12).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     parser.add_argument("--db", metavar="PATH", help="SQLite file that keeps the state across restarts")
     parser.add_argument(
         "--rate-limits",
@@ -48,15 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help='promoted Tweet approval rule, e.g. \'{"status": "ACCEPTED", "after_seconds": 10}\'',
     )
-    parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=LOG_LEVELS,
+        help="uvicorn log level (default info)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, print the credentials and seeded IDs, serve until interrupted."""
     args = build_parser().parse_args(argv)
-    from airflow_provider_twads.emulator.faults import FaultConfigError
-    from airflow_provider_twads.emulator.ratelimits import RateLimitConfigError
     from airflow_provider_twads.emulator.seed import DEFAULT_CREDENTIALS, SEED
     from airflow_provider_twads.emulator.server import EmulatorServer
 
@@ -70,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             approval=args.approval,
             log_level=args.log_level,
         )
-    except (FaultConfigError, RateLimitConfigError, ValueError) as exc:
+    except ValueError as exc:  # a ConfigError naming the flag's key or value and the allowed ones
         print(f"twads-emulator: {exc}", file=sys.stderr)
         return 2
     shown_port = args.port or "<free port>"

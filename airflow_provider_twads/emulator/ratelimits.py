@@ -22,6 +22,7 @@ from airflow_provider_twads.api.vocabulary import (
     RATE_LIMIT_TOTAL_COUNT,
     RATE_LIMIT_WRITES,
 )
+from airflow_provider_twads.emulator.config import ConfigError, check_object, number
 
 # The user-level quota shown on account-level reads: "set at a high value representing a global quota for
 # your entire application" (rate-limiting.mdx). The page gives no figure; this one is the emulator's.
@@ -32,31 +33,40 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
 }
 
 
-class RateLimitConfigError(ValueError):
+class RateLimitConfigError(ConfigError):
     """A rate-limit configuration that cannot be understood."""
 
 
 def parse_limits(spec: dict[str, Any] | None) -> dict[str, tuple[int, int]]:
-    """``{"writes": {"limit": 3, "window": 60}}`` (or ``[3, 60]``, or just ``3``) -> overrides."""
+    """``{"writes": {"limit": 3, "window": 60}}`` (or ``[3, 60]``, or just ``3``) -> overrides.
+
+    :raises RateLimitConfigError: naming an unknown category or key, or a limit/window that is not a
+        whole number >= 1.
+    """
     out: dict[str, tuple[int, int]] = {}
-    for name, value in (spec or {}).items():
-        if name not in DEFAULT_LIMITS:
-            raise RateLimitConfigError(
-                f"unknown rate-limit category {name!r}; allowed: {', '.join(DEFAULT_LIMITS)}"
-            )
-        default_window = DEFAULT_LIMITS[name][1]
-        try:
+    try:
+        for name, value in check_object("rate_limits", spec or {}, DEFAULT_LIMITS).items():
+            where = f"rate_limits.{name}"
+            window = DEFAULT_LIMITS[name][1]
             if isinstance(value, dict):
-                limit, window = int(value["limit"]), int(value.get("window", default_window))
-            elif isinstance(value, (list, tuple)):
-                limit, window = int(value[0]), int(value[1])
+                value = check_object(where, value, ("limit", "window"), required=("limit",))
+                limit = number(f"{where}.limit", value["limit"], minimum=1, integer=True)
+                if "window" in value:
+                    window = number(f"{where}.window", value["window"], minimum=1, integer=True)
+            elif isinstance(value, list):
+                if len(value) != 2:
+                    raise RateLimitConfigError(
+                        f"{where} as an array is [limit, window]; got {value!r}", where
+                    )
+                limit = number(f"{where}[0] (limit)", value[0], minimum=1, integer=True)
+                window = number(f"{where}[1] (window)", value[1], minimum=1, integer=True)
             else:
-                limit, window = int(value), default_window
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise RateLimitConfigError(f"bad rate limit for {name!r}: {value!r}") from exc
-        if limit < 1 or window < 1:
-            raise RateLimitConfigError(f"rate limit for {name!r} needs limit >= 1 and window >= 1")
-        out[name] = (limit, window)
+                limit = number(f"{where} (limit)", value, minimum=1, integer=True)
+            out[name] = (limit, window)
+    except RateLimitConfigError:
+        raise
+    except ConfigError as exc:
+        raise RateLimitConfigError(str(exc), exc.key, exc.allowed) from None
     return out
 
 

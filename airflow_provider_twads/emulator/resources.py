@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_twads.api import vocabulary as v
+from airflow_provider_twads.emulator.config import ConfigError, boolean, check_object, choice, number
 from airflow_provider_twads.emulator.params import ApiError, Listing, Params, invalid, now_iso
-from airflow_provider_twads.emulator.seed import LOCALIZED_NAMES, TARGETING_VALUE_NAMES
+from airflow_provider_twads.emulator.seed import LOCALIZED_NAMES, TARGETING_VALUE_NAMES, line_item_defaults
 from airflow_provider_twads.emulator.store import Store
 
 # ---- response shapes (key order as in the current-*.mdx examples) ------------------------------------
@@ -101,6 +102,10 @@ BATCH_LIMITS = {
     "campaigns": v.MAX_CAMPAIGNS_PER_BATCH,
 }
 ADVERTISER_USER_ID = "756201191646691328"
+# The fields of a bulk-seeded line item (admin seeding), which ``overrides`` may change; its account,
+# campaign, funding instrument, ID and name are not overridable.
+SEED_DEFAULTS: dict[str, Any] = {**line_item_defaults(), "standard_delivery": True, "entity_status": "PAUSED"}
+SEEDABLE_FIELDS = (*SEED_DEFAULTS, "created_at", "updated_at")
 
 
 def shape(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -109,6 +114,23 @@ def shape(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 
 def not_found(what: str, id_: str, parameter: str | None = None) -> ApiError:
     return ApiError(404, v.ERROR_NOT_FOUND, f"{what} {id_} not found", parameter)
+
+
+APPROVAL_MODES = ("immediate", "after", "manual")
+_AFTER_KEYS = ("after_seconds", "seconds")
+_APPROVAL_KEYS = ("mode", "status", *_AFTER_KEYS, "tweets")
+
+
+def _after_seconds(where: str, spec: dict[str, Any]) -> float:
+    """``after_seconds`` (or its alias ``seconds``; not both) as a number of seconds >= 0 (default 0)."""
+    given = [k for k in _AFTER_KEYS if k in spec]
+    if len(given) > 1:
+        raise ConfigError(
+            f"{where}: give 'after_seconds' or 'seconds', not both", f"{where}.seconds", _AFTER_KEYS
+        )
+    if not given:
+        return 0.0
+    return float(number(f"{where}.{given[0]}", spec[given[0]], minimum=0))
 
 
 @dataclass
@@ -121,36 +143,57 @@ class Approval:
 
     @classmethod
     def parse(cls, spec: dict[str, Any] | None) -> Approval:
-        """``{"status": "ACCEPTED", "after_seconds": 5, "tweets": {"123": "REJECTED"}}``; ``mode`` may be
-        ``immediate`` (after 0 s), ``after`` (needs after_seconds) or ``manual`` (stays PENDING). A rule
-        for one tweet ID (a status, or ``{"status", "after_seconds"}``) applies at once unless it says
-        when."""
-        spec = dict(spec or {})
-        mode = spec.pop("mode", None)
-        unknown = set(spec) - {"status", "after_seconds", "seconds", "tweets"}
-        if unknown:
-            raise ValueError(f"unknown approval settings: {', '.join(sorted(unknown))}")
-        status = str(spec.get("status", "ACCEPTED")).upper()
-        after = float(spec.get("after_seconds", spec.get("seconds", 0.0)))
+        """``{"status": "ACCEPTED", "after_seconds": 5, "tweets": {"123": "REJECTED"}}``.
+
+        ``mode`` may be ``immediate`` (decided at once), ``after`` (needs ``after_seconds`` > 0) or
+        ``manual`` (stays PENDING; no ``status``). A rule for one tweet ID (a status, or an object with
+        ``status`` and ``after_seconds``) applies at once unless it says when. ``seconds`` is accepted for
+        ``after_seconds``.
+
+        :raises ConfigError: naming the key or value it does not understand, and the allowed ones.
+        """
+        spec = check_object("approval", {} if spec is None else spec, _APPROVAL_KEYS)
+        mode = choice("approval.mode", spec["mode"], APPROVAL_MODES) if "mode" in spec else None
+        status = "ACCEPTED"
+        if "status" in spec:
+            status = choice("approval.status", spec["status"], v.PROMOTED_TWEET_APPROVAL_STATUSES, upper=True)
+        after = _after_seconds("approval", spec)
         if mode == "manual":
+            if ("status" in spec and status != "PENDING") or after:
+                raise ConfigError(
+                    "approval: mode 'manual' leaves promoted Tweets PENDING; it takes no 'status' other "
+                    "than PENDING and no 'after_seconds'",
+                    "approval.mode",
+                    APPROVAL_MODES,
+                )
             status = "PENDING"
-        elif mode == "immediate":
-            after = 0.0
-        elif mode not in (None, "after"):
-            raise ValueError(f"unknown approval mode {mode!r}; allowed: immediate, after, manual")
-        if status not in v.PROMOTED_TWEET_APPROVAL_STATUSES:
-            raise ValueError(f"approval status must be one of {v.PROMOTED_TWEET_APPROVAL_STATUSES}")
+        elif mode == "immediate" and after:
+            raise ConfigError(
+                "approval: mode 'immediate' decides at once; remove 'after_seconds' or use mode 'after'",
+                "approval.after_seconds",
+            )
+        elif mode == "after" and not after:
+            raise ConfigError(
+                "approval: mode 'after' needs 'after_seconds' > 0 (seconds after creation)",
+                "approval.after_seconds",
+            )
         tweets: dict[str, tuple[str, float]] = {}
-        for tweet_id, rule in (spec.get("tweets") or {}).items():
+        rules = spec.get("tweets", {})
+        if not isinstance(rules, dict):
+            raise ConfigError(
+                "approval.tweets must be an object: tweet ID -> status, or -> {status, after_seconds}; "
+                f"got {rules!r}",
+                "approval.tweets",
+            )
+        for tweet_id, rule in rules.items():
+            where = f"approval.tweets.{tweet_id}"
             if isinstance(rule, str):
                 rule = {"status": rule}
-            tweet_status = str(rule.get("status", status)).upper()
-            if tweet_status not in v.PROMOTED_TWEET_APPROVAL_STATUSES:
-                raise ValueError(f"approval status must be one of {v.PROMOTED_TWEET_APPROVAL_STATUSES}")
-            tweets[str(tweet_id)] = (
-                tweet_status,
-                float(rule.get("after_seconds", rule.get("seconds", 0.0))),
+            rule = check_object(where, rule, ("status", *_AFTER_KEYS), required=("status",))
+            tweet_status = choice(
+                f"{where}.status", rule["status"], v.PROMOTED_TWEET_APPROVAL_STATUSES, upper=True
             )
+            tweets[str(tweet_id)] = (tweet_status, _after_seconds(where, rule))
         return cls(status, after, tweets)
 
     def decide(self, tweet_id: str, created_epoch: float, now: float) -> str:
@@ -1006,39 +1049,26 @@ class Resources:
         campaign = self.store.get("campaigns", campaign_id)
         if campaign is None:
             raise KeyError(f"campaign {campaign_id} not found")
+        bad = sorted(set(overrides) - set(SEEDABLE_FIELDS))
+        if bad:
+            raise ConfigError(
+                f"seed.overrides: unknown line item field{'s' if len(bad) > 1 else ''} "
+                f"{', '.join(map(repr, bad))}; allowed: {', '.join(SEEDABLE_FIELDS)}",
+                f"seed.overrides.{bad[0]}",
+                SEEDABLE_FIELDS,
+            )
+        if "entity_status" in overrides:
+            choice("seed.overrides.entity_status", overrides["entity_status"], v.ENTITY_STATUSES)
+        if "deleted" in overrides:
+            boolean("seed.overrides.deleted", overrides["deleted"])
         now = now_iso()
         base = {
+            **SEED_DEFAULTS,
             "account_id": campaign["account_id"],
-            "advertiser_user_id": ADVERTISER_USER_ID,
-            "placements": ["ALL_ON_TWITTER"],
-            "start_time": None,
-            "bid_amount_local_micro": 100000,
-            "advertiser_domain": None,
-            "target_cpa_local_micro": None,
-            "primary_web_event_tag": None,
-            "goal": "ENGAGEMENT",
-            "daily_budget_amount_local_micro": None,
-            "product_type": "PROMOTED_TWEETS",
-            "end_time": None,
             "funding_instrument_id": campaign["funding_instrument_id"],
-            "bid_strategy": "MAX",
-            "duration_in_days": None,
-            "standard_delivery": True,
-            "total_budget_amount_local_micro": None,
-            "objective": "ENGAGEMENTS",
-            "entity_status": "PAUSED",
-            "automatic_tweet_promotion": None,
-            "frequency_cap": None,
-            "android_app_store_identifier": None,
-            "categories": [],
-            "currency": "USD",
-            "pay_by": "ENGAGEMENT",
-            "created_at": now,
-            "ios_app_store_identifier": None,
-            "updated_at": now,
             "campaign_id": campaign_id,
-            "creative_source": "MANUAL",
-            "deleted": False,
+            "created_at": now,
+            "updated_at": now,
             **overrides,
         }
         return self.store.bulk_create("line_items", base, count, "bulk-{:06d}")

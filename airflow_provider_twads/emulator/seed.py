@@ -114,11 +114,11 @@ def _campaign(id_: str, name: str, status: str, created: str, **extra: Any) -> d
     return record
 
 
-def _line_item(id_: str, campaign_id: str, created: str, **extra: Any) -> dict[str, Any]:
-    record = {
-        "account_id": ACCOUNT_ID,
+def line_item_defaults() -> dict[str, Any]:
+    """A fresh copy of the fields every emulator line item starts from (seeded, or bulk-seeded through
+    the admin API), without its identity (IDs, name), status and times."""
+    return {
         "advertiser_user_id": _USER_ID,
-        "name": "Untitled",
         "placements": ["ALL_ON_TWITTER"],
         "start_time": None,
         "bid_amount_local_micro": 100000,
@@ -129,26 +129,34 @@ def _line_item(id_: str, campaign_id: str, created: str, **extra: Any) -> dict[s
         "daily_budget_amount_local_micro": None,
         "product_type": "PROMOTED_TWEETS",
         "end_time": None,
-        "funding_instrument_id": "lygyi",
         "bid_strategy": "MAX",
         "duration_in_days": None,
         "standard_delivery": None,
         "total_budget_amount_local_micro": None,
         "objective": "ENGAGEMENTS",
-        "id": id_,
-        "entity_status": "ACTIVE",
         "automatic_tweet_promotion": None,
         "frequency_cap": None,
         "android_app_store_identifier": None,
         "categories": [],
         "currency": "USD",
         "pay_by": "ENGAGEMENT",
-        "created_at": created,
         "ios_app_store_identifier": None,
-        "updated_at": created,
-        "campaign_id": campaign_id,
         "creative_source": "MANUAL",
         "deleted": False,
+    }
+
+
+def _line_item(id_: str, campaign_id: str, created: str, **extra: Any) -> dict[str, Any]:
+    record = {
+        "account_id": ACCOUNT_ID,
+        "name": "Untitled",
+        **line_item_defaults(),
+        "funding_instrument_id": "lygyi",
+        "id": id_,
+        "entity_status": "ACTIVE",
+        "created_at": created,
+        "updated_at": created,
+        "campaign_id": campaign_id,
         # Older-vocabulary fields the API still stores but no longer returns.
         "include_sentiment": "POSITIVE_ONLY",
         "tracking_tags": [],

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +18,7 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from airflow_provider_twads.emulator.app import ConnectionRegistry, Emulator
+from airflow_provider_twads.emulator.config import LOG_LEVELS, ConfigError, choice, number
 
 
 def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
@@ -43,6 +46,23 @@ def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
     return TrackingProtocol
 
 
+class AdminError(RuntimeError):
+    """An admin call the emulator refused: ``status`` (400 for a configuration it does not understand),
+    ``error`` (the message), ``key`` (the offending key) and ``allowed`` (the allowed keys or values)."""
+
+    def __init__(self, method: str, path: str, status: int, detail: str) -> None:
+        super().__init__(f"emulator admin {method} {path} failed ({status}): {detail}")
+        self.status = status
+        try:
+            body = json.loads(detail)
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
+        self.error: str = body.get("error", detail)
+        self.key: str | None = body.get("key")
+        self.allowed: list[str] | None = body.get("allowed")
+
+
 class AdminClient:
     """The admin API (``/_emulator/...``) from Python: no OAuth, plain JSON."""
 
@@ -62,14 +82,30 @@ class AdminClient:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
-            raise RuntimeError(f"emulator admin {method} {path} failed ({exc.code}): {detail}") from None
+            raise AdminError(method, path, exc.code, exc.read().decode(errors="replace")) from None
 
     def health(self) -> dict[str, Any]:
+        """``ok``, ``versions``, ``generation`` (resets so far) and ``in_flight`` (API requests being
+        served, including ones their client gave up on)."""
         return self._call("GET", "health")
 
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no API request is in flight (e.g. one a client abandoned during a latency fault).
+
+        :param timeout: seconds to wait at most.
+        :raises TimeoutError: if requests are still in flight after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while (busy := self.health()["in_flight"]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if busy:
+            raise TimeoutError(f"{busy} emulator request(s) still in flight after {timeout} s")
+
     def reset(self) -> None:
-        """Back to the seeded state; start-up faults, rate limits and approval; empty request log."""
+        """Back to the seeded state; start-up faults, rate limits and approval; empty request log.
+
+        A reset starts a new generation: a request still in flight from before it (one a client gave up
+        on during a latency fault, say) is answered 503 without being applied, and is not logged."""
         self._call("POST", "reset", {})
 
     def state(self, *kinds: str) -> dict[str, Any]:
@@ -135,7 +171,14 @@ class EmulatorServer:
         :param rate_limits: category overrides, e.g. ``{"writes": {"limit": 5, "window": 60}}``.
         :param faults: a fault configuration active from the start (and after each reset).
         :param approval: the promoted Tweet approval rule (default: ACCEPTED at once).
-        :param log_level: uvicorn's log level."""
+        :param log_level: uvicorn's log level (critical, error, warning, info, debug, trace).
+        :raises ValueError: for a setting it does not understand (naming it and the allowed values)."""
+        if not isinstance(host, str) or not host:
+            raise ConfigError(f"host must be a non-empty string; got {host!r}", "host")
+        number("port", port, minimum=0, maximum=65535, integer=True)
+        choice("log_level", log_level, LOG_LEVELS)
+        if db_path is not None and not isinstance(db_path, (str, os.PathLike)):
+            raise ConfigError(f"db_path must be a file path or None; got {db_path!r}", "db_path")
         self.emulator = Emulator(db_path=db_path, rate_limits=rate_limits, faults=faults, approval=approval)
         self.host = host
         self._port = port
