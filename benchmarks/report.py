@@ -174,10 +174,9 @@ def chart(
     axes[0].set_yticks(range(len(workloads)))
     axes[0].set_yticklabels([titles[wl] for wl in workloads], fontsize=8)
     axes[0].invert_yaxis()
-    axes[0].legend(
-        loc="lower center", bbox_to_anchor=(1.6, 1.06), ncol=len(contenders), fontsize=8, frameon=False
-    )
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(contenders), fontsize=9, frameon=False)
+    fig.subplots_adjust(left=0.23, right=0.98, top=0.86, bottom=0.08, wspace=0.12)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
