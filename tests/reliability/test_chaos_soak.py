@@ -92,17 +92,13 @@ def test_outage_of_one_endpoint_exhausts_retries_then_rolls_back(emu: Any, launc
     assert out.verdict.left_behind == 0 and out.verdict.duplicates == 0, out.verdict.problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (dags_examples/twads_campaign_launch.py rollback + DeleteLineItemOperator): when "
-    "create_line_item fails for good after its POST was committed, it pushed no XCom; the rollback renders "
-    "line_item_id='None', DELETE .../line_items/None is a 404 that counts as success, and the PAUSED line "
-    "item stays behind. The rollback should find the run's line item by its name in the campaign.",
-)
 def test_create_that_committed_then_failed_for_good_is_rolled_back(emu: Any, launch: soak.Launch) -> None:
     # On the line items collection: the look-up passes, the POST is committed but its response lost, and
-    # every later look-up (the recovery, then each Airflow retry's) hits a 503 until the task gives up.
-    lookups_failing = ["503"] * 40
+    # every later look-up of the task (the recovery, then each Airflow retry's: 5 HTTP attempts each) hits a
+    # 503 until the task gives up; the rollback's look-up then goes through. No XCom says what was created.
+    attempts = soak.soak_retry_policy().max_attempts
+    tries = 1 + launch.dag.get_task("create_line_item").retries
+    lookups_failing = ["503"] * (attempts * tries)
     faults = {
         "retry_after": 0,
         "match": {"path": "/line_items$"},
