@@ -116,6 +116,7 @@ class Totals:
     task_retries: int = 0
     deferrals: int = 0
     http_calls: int = 0
+    api_requests: int = 0
     http_retries: int = 0
     waits: float = 0.0
     duplicates: int = 0
@@ -135,6 +136,7 @@ class Totals:
         self.task_retries += o.task_retries
         self.deferrals += o.deferrals
         self.http_calls += o.http_calls
+        self.api_requests += o.api_requests
         self.http_retries += o.http_retries
         self.waits += o.waits
         self.duplicates += o.verdict.duplicates
@@ -466,6 +468,7 @@ class RunOutcome:
     task_retries: int
     deferrals: int
     http_calls: int
+    api_requests: int
     http_retries: int
     waits: float
     xcoms: dict[tuple[str, str], Any]
@@ -556,6 +559,7 @@ def launch_once(
         task_retries=runner.task_retries,
         deferrals=runner.deferrals,
         http_calls=sum(c.stats.calls for c in runner.clients),
+        api_requests=len(requests),
         http_retries=sum(c.stats.retries for c in runner.clients),
         waits=sum(c.stats.waits for c in runner.clients),
         xcoms=run.xcoms,
@@ -634,7 +638,7 @@ def format_report(t: Totals) -> str:
         f"faults injected      {sum(t.faults.values())}: {faults}",
         f"retries              {t.task_retries} task-level (Airflow), {t.http_retries} HTTP-level (client)",
         f"waits                {t.waits:.1f} s in client backoff/pacing; {t.deferrals} sensor deferrals",
-        f"HTTP calls           {t.http_calls} by the tasks (triggers not counted)",
+        f"HTTP requests        {t.api_requests} to the emulator ({t.http_calls} by the operators' clients)",
         f"failures             {reasons}",
         f"failed runs by cause {by_scenario}",
         f"unclear errors       {t.unclear_errors}",
