@@ -22,12 +22,12 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from airflow_provider_twads.api import vocabulary as v
 from airflow_provider_twads.emulator.config import ConfigError, array, check_object, choice, number, string
 from airflow_provider_twads.emulator.faults import Fault, FaultInjector
-from airflow_provider_twads.emulator.oauth import OAuthVerifier
+from airflow_provider_twads.emulator.oauth import FORM_CONTENT_TYPE, OAuthVerifier, SignedRequest
 from airflow_provider_twads.emulator.params import ApiError, Params, invalid
 from airflow_provider_twads.emulator.ratelimits import RateLimiter, classify
 from airflow_provider_twads.emulator.resources import Approval, BatchFailed, Context, Resources
@@ -336,18 +336,25 @@ class Emulator:
             raise invalid("body", f"The request body is larger than {MAX_BODY} bytes")
         # ---- OAuth ----
         scope = request.scope
-        host = request.headers.get("host") or "{}:{}".format(*scope["server"])
+        headers_in = request.headers
+        host = headers_in.get("host") or "{}:{}".format(*scope["server"])
         raw_path = scope.get("raw_path") or path.encode()
-        query = scope.get("query_string", b"")
-        uri = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
-        if query:
-            uri += "?" + query.decode("latin-1")
-        content_type = request.headers.get("content-type", "")
+        content_type = headers_in.get("content-type", "")
         try:
             body_text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise invalid("body", "The request body is not UTF-8") from None
-        token, reason = self.oauth.verify(uri, method, body_text, request.headers)
+        token, reason = self.oauth.verify(
+            SignedRequest(
+                method,
+                scope.get("scheme", "http"),
+                host,
+                raw_path.decode("latin-1"),
+                scope.get("query_string", b"").decode("latin-1"),
+                body_text if FORM_CONTENT_TYPE in content_type else "",
+                headers_in.get("authorization"),
+            )
+        )
         if token is None:
             message = f"This request is not properly authenticated: {reason}"
             raise ApiError(
@@ -547,34 +554,32 @@ class Emulator:
             ]
             return {"features": self.set_features(account_id, features)}
 
-        def unknown(request: Request) -> Response:
-            return JSONResponse(
-                {
-                    "error": f"no admin endpoint {request.method} {request.url.path}",
-                    "key": None,
-                    "allowed": sorted({r.path for r in routes if r.path.startswith("/_emulator/")}),
-                },
-                404,
-            )
-
-        routes = [
-            Route("/_emulator/health", admin(lambda r, p: self.health(),
-                                             body=False), methods=["GET"]),
-            Route("/_emulator/reset", admin(reset), methods=["POST"]),
-            Route("/_emulator/state", admin(lambda r, p: RawJSON(self.state_json(kinds(r))), ("kinds",),
-                                            body=False), methods=["GET"]),
-            Route("/_emulator/requests", admin(lambda r, p: self.requests(since(r)), ("since",), body=False),
+        # The admin API is a Mount, so that an API request is matched against two routes, not a dozen.
+        admin_routes = [
+            Route("/health", admin(lambda r, p: self.health(), body=False), methods=["GET"]),
+            Route("/reset", admin(reset), methods=["POST"]),
+            Route("/state", admin(lambda r, p: RawJSON(self.state_json(kinds(r))), ("kinds",), body=False),
                   methods=["GET"]),
-            Route("/_emulator/faults", admin(set_faults), methods=["PUT", "POST"]),
-            Route("/_emulator/faults", admin(clear_faults, body=False), methods=["DELETE"]),
-            Route("/_emulator/rate_limits", admin(set_rate_limits), methods=["PUT", "POST"]),
-            Route("/_emulator/approval", admin(set_approval), methods=["PUT", "POST"]),
-            Route("/_emulator/activate", admin(activate), methods=["POST"]),
-            Route("/_emulator/seed/line_items", admin(seed_line_items), methods=["POST"]),
-            Route("/_emulator/features", admin(set_features), methods=["PUT", "POST"]),
+            Route("/requests", admin(lambda r, p: self.requests(since(r)), ("since",), body=False),
+                  methods=["GET"]),
+            Route("/faults", admin(set_faults), methods=["PUT", "POST"]),
+            Route("/faults", admin(clear_faults, body=False), methods=["DELETE"]),
+            Route("/rate_limits", admin(set_rate_limits), methods=["PUT", "POST"]),
+            Route("/approval", admin(set_approval), methods=["PUT", "POST"]),
+            Route("/activate", admin(activate), methods=["POST"]),
+            Route("/seed/line_items", admin(seed_line_items), methods=["POST"]),
+            Route("/features", admin(set_features), methods=["PUT", "POST"]),
         ]  # fmt: skip
-        routes += [
-            Route("/_emulator/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-            Route("/{path:path}", self.api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
-        ]
-        return Starlette(routes=routes)
+        endpoints = sorted({f"/_emulator{r.path}" for r in admin_routes})
+
+        def unknown(request: Request) -> Response:
+            body = {"error": f"no admin endpoint {request.method} {request.url.path}", "key": None}
+            return JSONResponse({**body, "allowed": endpoints}, 404)
+
+        admin_routes.append(Route("/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
+        return Starlette(
+            routes=[
+                Mount("/_emulator", routes=admin_routes),
+                Route("/{path:path}", self.api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
+            ]
+        )

@@ -64,6 +64,20 @@ def api(emu: Any) -> Iterator[Api]:
     client.close()
 
 
+def signer(credentials: dict[str, str] = DEFAULT_CREDENTIALS, **overrides: Any) -> Any:
+    """An oauthlib ``Client`` that signs as ``credentials``, with ``Client`` arguments overridden."""
+    from oauthlib.oauth1 import Client
+
+    args = {
+        "client_key": credentials["consumer_key"],
+        "client_secret": credentials["consumer_secret"],
+        "resource_owner_key": credentials["access_token"],
+        "resource_owner_secret": credentials["access_token_secret"],
+        **overrides,
+    }
+    return Client(**args)
+
+
 def error_codes(response: requests.Response) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
 
