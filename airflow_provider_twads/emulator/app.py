@@ -111,7 +111,7 @@ class ConnectionRegistry:
 
     def abort(self, client: Any) -> bool:
         """Close the client's connection at once, without a response. True if it was found."""
-        transport = self._transports.pop(tuple(client or ())[:2], None)  # type: ignore[arg-type]
+        transport = self._transports.pop(tuple(client or ())[:2], None)
         if transport is None:
             return False
         abort = getattr(transport, "abort", None)
@@ -204,9 +204,10 @@ class Emulator:
         account = self.store.get("accounts", account_id)
         if account is None:
             raise KeyError(f"account {account_id} not found")
-        account["_features"] = sorted(set(features))
+        granted = sorted(set(features))
+        account["_features"] = granted
         self.store.update("accounts", account)
-        return account["_features"]
+        return granted
 
     def _record(
         self,

@@ -65,7 +65,8 @@ def parse_authorization(header: str) -> list[tuple[str, str]]:
     """
     if header[:6].lower() == "oauth " and _SIMPLE_HEADER.fullmatch(header, 6):
         return list(dict(_SIMPLE_PAIR.findall(header, 6)).items())
-    return utils.parse_authorization_header(header)  # type: ignore[no-any-return]
+    pairs: list[tuple[str, str]] = utils.parse_authorization_header(header)
+    return pairs
 
 
 # RFC 5849 3.6: every ASCII character but the unreserved ones (ALPHA, DIGIT, "-", ".", "_", "~") as %XX.
@@ -77,7 +78,7 @@ _ESCAPES = {c: chr(c) if chr(c) in _UNRESERVED else f"%{c:02X}" for c in range(1
 def escape(value: str) -> str:
     """RFC 5849 percent-encoding: what oauthlib's ``utils.escape`` returns, faster for ASCII text (non-ASCII
     text, which needs its UTF-8 bytes encoded, goes to oauthlib)."""
-    return value.translate(_ESCAPES) if value.isascii() else utils.escape(value)  # type: ignore[no-any-return]
+    return value.translate(_ESCAPES) if value.isascii() else str(utils.escape(value))
 
 
 def normalize_parameters(params: list[tuple[str, str]]) -> str:
@@ -103,7 +104,7 @@ def _escaped_base_string_uri(scheme: str, host: str, path: str) -> str:
 
 
 def _unescape(value: str) -> str:
-    return utils.unescape(value) if "%" in value else value  # type: ignore[no-any-return]
+    return utils.unescape(value) if "%" in value else value
 
 
 class _Nonces:
@@ -228,7 +229,7 @@ class OAuthVerifier:
         self._nonces.clear()
 
 
-class _Validator(RequestValidator):  # type: ignore[misc]
+class _Validator(RequestValidator):
     """oauthlib's validator over the emulator's tables (for :class:`EndpointVerifier`)."""
 
     def __init__(self, consumers: Consumers, tokens: Tokens, nonces: _Nonces) -> None:

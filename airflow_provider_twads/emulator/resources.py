@@ -1004,7 +1004,7 @@ class Resources:
                             record = self._update_line_item(item_ctx, p, target)
                         else:
                             item_ctx.path_id = target
-                            record = self.store.get(kind, self.update_campaign(item_ctx)["data"]["id"])
+                            record = self.store.get(kind, self.update_campaign(item_ctx)["data"]["id"]) or {}
                     else:
                         p.finish()
                         record = self._delete(kind, item_ctx, target)

@@ -166,7 +166,9 @@ def _line_item(id_: str, campaign_id: str, created: str, **extra: Any) -> dict[s
     return record
 
 
-def _criterion(id_: str, line_item_id: str, ttype: str, value: str, name: str, created: str, **extra: Any):
+def _criterion(
+    id_: str, line_item_id: str, ttype: str, value: str, name: str, created: str, **extra: Any
+) -> dict[str, Any]:
     record = {
         "account_id": ACCOUNT_ID,
         "line_item_id": line_item_id,

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
@@ -31,8 +31,8 @@ def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
     class TrackingProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         _peer: tuple[str, int] | None = None
 
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
-            super().connection_made(transport)  # type: ignore[arg-type]
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
             peer = transport.get_extra_info("peername")
             if peer:
                 self._peer = (peer[0], peer[1])
@@ -87,7 +87,7 @@ class AdminClient:
     def health(self) -> dict[str, Any]:
         """``ok``, ``versions``, ``generation`` (resets so far) and ``in_flight`` (API requests being
         served, including ones their client gave up on)."""
-        return self._call("GET", "health")
+        return cast(dict[str, Any], self._call("GET", "health"))
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until no API request is in flight (e.g. one a client abandoned during a latency fault).
@@ -111,23 +111,27 @@ class AdminClient:
     def state(self, *kinds: str) -> dict[str, Any]:
         """Every entity, deleted ones included, by kind (all kinds unless some are named), plus
         ``features`` by account, ``faults`` (configuration and injected counts) and ``rate_limits``."""
-        return self._call("GET", "state", query={"kinds": ",".join(kinds)} if kinds else None)
+        return cast(
+            dict[str, Any], self._call("GET", "state", query={"kinds": ",".join(kinds)} if kinds else None)
+        )
 
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The request log: ``seq``, ``method``, ``path``, ``query`` (no OAuth parameters), ``status``
         (None when the connection was dropped), ``fault`` and ``time``."""
-        return self._call("GET", "requests", query={"since": since} if since else None)
+        return cast(
+            list[dict[str, Any]], self._call("GET", "requests", query={"since": since} if since else None)
+        )
 
     def set_faults(self, config: dict[str, Any]) -> dict[str, Any]:
         """Replace the fault configuration (see :mod:`airflow_provider_twads.emulator.faults`)."""
-        return self._call("PUT", "faults", config)
+        return cast(dict[str, Any], self._call("PUT", "faults", config))
 
     def clear_faults(self) -> dict[str, Any]:
-        return self._call("DELETE", "faults")
+        return cast(dict[str, Any], self._call("DELETE", "faults"))
 
     def set_rate_limits(self, limits: dict[str, Any]) -> dict[str, Any]:
         """E.g. ``{"writes": {"limit": 3, "window": 60}}``; the named categories' counters restart."""
-        return self._call("PUT", "rate_limits", limits)
+        return cast(dict[str, Any], self._call("PUT", "rate_limits", limits))
 
     def set_approval(self, rule: dict[str, Any]) -> None:
         """E.g. ``{"status": "ACCEPTED", "after_seconds": 2, "tweets": {"123": "REJECTED"}}``."""
@@ -135,16 +139,27 @@ class AdminClient:
 
     def activate(self, resource: str, entity_id: str, status: str = "ACTIVE") -> dict[str, Any]:
         """Set an entity's status from outside the API, as the Ads UI does (drafts included)."""
-        return self._call("POST", "activate", {"resource": resource, "id": entity_id, "status": status})
+        return cast(
+            dict[str, Any],
+            self._call("POST", "activate", {"resource": resource, "id": entity_id, "status": status}),
+        )
 
     def set_features(self, account_id: str, features: list[str]) -> list[str]:
         """Replace an account's features (e.g. grant ``QUALIFIED_VIEWS``)."""
-        return self._call("PUT", "features", {"account_id": account_id, "features": features})["features"]
+        return cast(
+            list[str],
+            self._call("PUT", "features", {"account_id": account_id, "features": features})["features"],
+        )
 
     def seed_line_items(self, campaign_id: str, count: int, **overrides: Any) -> dict[str, Any]:
         """Insert ``count`` line items under a campaign in one go (benchmarks; no per-campaign limit)."""
-        return self._call(
-            "POST", "seed/line_items", {"campaign_id": campaign_id, "count": count, "overrides": overrides}
+        return cast(
+            dict[str, Any],
+            self._call(
+                "POST",
+                "seed/line_items",
+                {"campaign_id": campaign_id, "count": count, "overrides": overrides},
+            ),
         )
 
 

@@ -160,7 +160,7 @@ class Store:
         """
         with self._lock:
             seq = self._next_seq()
-            record = build(self.new_id(seq))
+            record: dict[str, Any] = build(self.new_id(seq))
             self._conn.execute(
                 "INSERT INTO entities VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._row(kind, record, seq)
             )
@@ -222,7 +222,8 @@ class Store:
 
     @staticmethod
     def _where(kind: str, where: dict[str, Any]) -> tuple[str, list[Any]]:
-        clauses, args = ["kind = ?"], [kind]
+        clauses: list[str] = ["kind = ?"]
+        args: list[Any] = [kind]
         for column, value in where.items():
             clauses.append(f"{column} = ?")
             args.append(int(value) if isinstance(value, bool) else value)
