@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twads.api import spec as api_spec
 from airflow_provider_twads.api import vocabulary as vocab
+from airflow_provider_twads.api.batch import check_chunk_size
 from airflow_provider_twads.api.errors import (
     AccountFeatureError,
     AdsApiError,
     AdsApiValidationError,
     AmbiguousWriteError,
+    MalformedResponseError,
     NotFoundError,
 )
 
@@ -85,6 +87,20 @@ def _noop(_: str) -> None:
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _field(entity: Any, key: str, what: str) -> str:
+    """A key field (``id``, ``tweet_id``) of an entity the API returned, as a string.
+
+    Reconciliation keys on these fields: one missing (or an entity that is not an object) is a malformed
+    response, reported as such instead of a KeyError from deep inside a write.
+    """
+    value = entity.get(key) if isinstance(entity, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise MalformedResponseError(
+            f"the API returned a {what} without a usable {key!r}: {entity!r:.100}", parameter=key
+        )
+    return str(value)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -339,6 +355,7 @@ def find_line_items_by_name(
         ):
             if item.get("deleted"):
                 continue
+            _field(item, "id", "line item")
             index.setdefault((str(item.get("campaign_id")), str(item.get("name"))), []).append(item)
     for items in index.values():
         items.sort(key=lambda i: (str(i.get("created_at") or ""), str(i.get("id"))))
@@ -437,12 +454,7 @@ def ensure_line_items(
     """
     api_version = str(getattr(client, "api_version", vocab.DEFAULT_API_VERSION))
     specs = _validate_line_item_specs(specs, if_exists, api_version)
-    if not 1 <= chunk_size <= vocab.MAX_LINE_ITEMS_PER_BATCH_CURRENT:
-        raise AdsApiValidationError(
-            "chunk_size",
-            f"must be between 1 and {vocab.MAX_LINE_ITEMS_PER_BATCH_CURRENT}",
-            operation="line_items.batch",
-        )
+    check_chunk_size(chunk_size, vocab.MAX_LINE_ITEMS_PER_BATCH_CURRENT, operation="line_items.batch")
     _preflight_account_features(client, specs)
     keys = [(str(s["campaign_id"]), str(s["name"])) for s in specs]
     index = find_line_items_by_name(client, {k[0] for k in keys})
@@ -530,7 +542,7 @@ def _record_targeting(
     results: Sequence[Mapping[str, Any]],
 ) -> None:
     for op, res in zip(ops[offset:], results, strict=False):
-        (created if op["operation_type"] == "Create" else deleted).append(str(res["id"]))
+        (created if op["operation_type"] == "Create" else deleted).append(_field(res, "id", "criterion"))
 
 
 def _recover_created(
@@ -576,7 +588,9 @@ def _create_line_items_single(
                 if done:
                     raise _line_item_partial(err, keys, done, len(missing)) from err
                 raise
-            done[pos] = LineItemResult(str(item["id"]), keys[pos][1], keys[pos][0], "created")
+            done[pos] = LineItemResult(
+                _field(item, "id", "created line item"), keys[pos][1], keys[pos][0], "created"
+            )
             break
         progress(f"Line item {n} of {len(missing)} created: {done[pos].id} ({keys[pos][1]!r})")
     return done
@@ -595,7 +609,9 @@ def _create_line_items_batch(
 
     def record(positions: Sequence[int], items: Sequence[Mapping[str, Any]]) -> None:
         for pos, item in zip(positions, items, strict=False):
-            done[pos] = LineItemResult(str(item["id"]), keys[pos][1], keys[pos][0], "created")
+            done[pos] = LineItemResult(
+                _field(item, "id", "created line item"), keys[pos][1], keys[pos][0], "created"
+            )
 
     for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
         ops = [{"operation_type": "Create", "params": dict(specs[p])} for p in todo]
@@ -883,6 +899,7 @@ def _list_criteria(client: AdsApiClient, line_item_ids: Sequence[str]) -> dict[s
     for chunk in _chunks(list(line_item_ids), vocab.MAX_IDS_PER_FILTER):
         for c in client.list_targeting_criteria(list(chunk), count=vocab.BULK_READ_COUNT):
             if not c.get("deleted"):
+                _field(c, "id", "targeting criterion")
                 found.setdefault(str(c.get("line_item_id")), []).append(c)
     return found
 
@@ -912,12 +929,7 @@ def apply_targeting(
     """
     operation = "targeting_criteria.batch"
     _check_choice("mode", mode, TARGETING_MODES, operation=operation)
-    if not 1 <= chunk_size <= vocab.MAX_TARGETING_CRITERIA_PER_BATCH:
-        raise AdsApiValidationError(
-            "chunk_size",
-            f"must be between 1 and {vocab.MAX_TARGETING_CRITERIA_PER_BATCH}",
-            operation=operation,
-        )
+    check_chunk_size(chunk_size, vocab.MAX_TARGETING_CRITERIA_PER_BATCH, operation=operation)
     ids = list(dict.fromkeys(str(i) for i in line_item_ids))
     if not ids:
         raise AdsApiValidationError(
@@ -964,6 +976,13 @@ def apply_targeting(
                 ) from err
             progress("A targeting batch ended ambiguously; re-reading the criteria before going on")
             continue
+        except MalformedResponseError as err:  # from reading an applied batch's results
+            raise PartialApplyError(
+                f"Targeting: the results of an applied batch could not be read: {err}\nApplied: "
+                f"{tracker.done} of {len(ops)} operations before that batch, and that batch itself. Re-run "
+                "the task: it reads the criteria that exist and completes the rest.",
+                applied={"created": created, "deleted": deleted, "unchanged": unchanged},
+            ) from err
         except AdsApiError as err:
             raise PartialApplyError(
                 f"Targeting failed: {err}\nApplied before the failure: {tracker.done} of {len(ops)} "
@@ -1016,7 +1035,7 @@ def _promoted_by_tweet(client: AdsApiClient, line_item_id: str) -> dict[str, str
     found: dict[str, str] = {}
     for pt in client.list_promoted_tweets(line_item_ids=[line_item_id], count=vocab.BULK_READ_COUNT):
         if not pt.get("deleted") and str(pt.get("line_item_id")) == line_item_id:
-            found.setdefault(str(pt["tweet_id"]), str(pt["id"]))
+            found.setdefault(_field(pt, "tweet_id", "promoted Tweet"), _field(pt, "id", "promoted Tweet"))
     return found
 
 
@@ -1037,12 +1056,7 @@ def ensure_promoted_tweets(
     :param progress: receives progress lines.
     :return: the promoted_tweet IDs (existing and new), in ``tweet_ids`` order.
     """
-    if not 1 <= chunk_size <= vocab.MAX_TWEET_IDS_PER_REQUEST:
-        raise AdsApiValidationError(
-            "chunk_size",
-            f"must be between 1 and {vocab.MAX_TWEET_IDS_PER_REQUEST}",
-            operation="promoted_tweets.create",
-        )
+    check_chunk_size(chunk_size, vocab.MAX_TWEET_IDS_PER_REQUEST, operation="promoted_tweets.create")
     line_item_id = str(line_item_id)
     promoted = _promoted_by_tweet(client, line_item_id)
     missing = [t for t in tweet_ids if t not in promoted]
@@ -1071,7 +1085,7 @@ def ensure_promoted_tweets(
             except AdsApiError as err:
                 raise _promoted_partial(err, k, len(chunks), done, len(missing)) from err
             for item in items:
-                promoted[str(item["tweet_id"])] = str(item["id"])
+                promoted[_field(item, "tweet_id", "promoted Tweet")] = _field(item, "id", "promoted Tweet")
             break
         done += len(chunk)
         progress(f"Promoted Tweets batch {k} of {len(chunks)} done: {done} of {len(missing)} promoted")

@@ -127,6 +127,7 @@ class AsyncAdsApiClient:
         # The JSON body is not part of an OAuth 1.0a signature (only form bodies are): sign the URL.
         url, headers, _ = self._signer.sign(req.url, http_method=req.method)
         headers = {**req.headers, **headers}
+        sent_at = self._core.clock()
         try:
             resp = await http.request(req.method, url, content=req.body, headers=headers)
         except httpx.HTTPError as exc:
@@ -134,7 +135,7 @@ class AsyncAdsApiClient:
             raise self._core.transport_error(
                 req, f"{type(exc).__name__}: {exc}", maybe_sent=not not_sent
             ) from None
-        return self._core.handle_response(req, resp.status_code, resp.headers, resp.content)
+        return self._core.handle_response(req, resp.status_code, resp.headers, resp.content, sent_at=sent_at)
 
     async def send(self, req: PreparedRequest) -> dict[str, Any]:
         """Send a prepared request with pacing and retries; return the parsed envelope.

@@ -20,7 +20,7 @@ from airflow_provider_twads.api.errors import (
     BatchError,
 )
 
-__all__ = ["BatchRun", "Chunk", "chunk_size_for", "chunks", "operation_errors_by_index"]
+__all__ = ["BatchRun", "Chunk", "check_chunk_size", "chunk_size_for", "chunks", "operation_errors_by_index"]
 
 
 def chunk_size_for(resource: str, requested: int | None = None) -> int:
@@ -36,12 +36,24 @@ def chunk_size_for(resource: str, requested: int | None = None) -> int:
         )
     if requested is None:
         return vocab.BATCH_CHUNK_SIZES[resource]
-    maximum = vocab.BATCH_MAX_SIZES[resource]
-    if isinstance(requested, bool) or not isinstance(requested, int) or not 1 <= requested <= maximum:
+    return check_chunk_size(requested, vocab.BATCH_MAX_SIZES[resource], what=f" for {resource}")
+
+
+def check_chunk_size(value: Any, maximum: int, *, what: str = "", operation: str | None = None) -> int:
+    """``value`` if it is an ``int`` from 1 to ``maximum``; anything else (``"10"``, ``2.5``, ``True``,
+    ``None``) is an error naming ``chunk_size``, raised before any HTTP call.
+
+    :param value: the requested chunk size.
+    :param maximum: the endpoint's largest chunk.
+    :param what: appended to the message, e.g. `` for line_items``.
+    :param operation: the operation, for the error.
+    :raises AdsApiValidationError: naming ``chunk_size``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         raise AdsApiValidationError(
-            "chunk_size", f"must be an integer from 1 to {maximum} for {resource}, got {requested!r}"
+            "chunk_size", f"must be an integer from 1 to {maximum}{what}, got {value!r}", operation=operation
         )
-    return requested
+    return value
 
 
 @dataclass(frozen=True)

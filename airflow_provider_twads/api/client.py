@@ -11,13 +11,18 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twads.api import spec
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.batch import BatchRun, chunk_size_for, chunks
 from airflow_provider_twads.api.core import ClientCore, ClientStats, Credentials, PreparedRequest, RetryPolicy
-from airflow_provider_twads.api.errors import AccountFeatureError, AdsApiError, AdsApiValidationError
+from airflow_provider_twads.api.errors import (
+    AccountFeatureError,
+    AdsApiError,
+    AdsApiValidationError,
+    MalformedResponseError,
+)
 from airflow_provider_twads.api.paging import Cursor
 
 if TYPE_CHECKING:
@@ -176,6 +181,7 @@ class AdsApiClient:
         wait = self._core.pacing_wait(req)
         if wait > 0:
             self._sleep(wait)
+        sent_at = self._core.clock()
         try:
             resp = self.session.request(
                 req.method,
@@ -189,7 +195,7 @@ class AdsApiClient:
             raise self._core.transport_error(
                 req, f"{type(exc).__name__}: {exc}", maybe_sent=not _not_sent(exc)
             ) from None
-        return self._core.handle_response(req, resp.status_code, resp.headers, resp.content)
+        return self._core.handle_response(req, resp.status_code, resp.headers, resp.content, sent_at=sent_at)
 
     def send(self, req: PreparedRequest) -> dict[str, Any]:
         """Send a prepared request with pacing and retries; return the parsed envelope.
@@ -261,9 +267,18 @@ class AdsApiClient:
         account_id: str | None = None,
         **path_ids: str,
     ) -> dict[str, Any]:
-        # The shape of ``data`` is not checked here (yet): a response whose ``data`` is not an object is
-        # returned as is (see the strict xfail test_defect_single_entity_with_mistyped_data).
-        return cast("dict[str, Any]", self.call(operation, params, account_id=account_id, **path_ids))
+        """:meth:`call` for operations whose ``data`` is one entity: anything but an object is malformed
+        (``null`` or a list handed on would fail later, far from the response, with an AttributeError)."""
+        req = self._core.prepare(operation, params, account_id=account_id, **path_ids)
+        data = self.send(req).get("data")
+        if not isinstance(data, dict):
+            raise MalformedResponseError(
+                f"{operation}: expected one entity (an object) as data, got {type(data).__name__} "
+                f"{data!r:.60}",
+                method=req.method,
+                path=req.path,
+            )
+        return data
 
     def list(
         self,

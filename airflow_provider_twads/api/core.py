@@ -77,7 +77,8 @@ class RetryPolicy:
     :param max_total_wait: the most seconds spent waiting between attempts of one request.
     :param backoff_initial: the first backoff for 5xx/connection errors (doubles per attempt).
     :param backoff_max: the longest single backoff.
-    :param jitter: the most random seconds added to a rate-limit wait (and the spread of backoffs).
+    :param jitter: the most random seconds added to a rate-limit wait (pacing or after a 429); the jitter
+        is also at most :data:`RATE_LIMIT_JITTER_FRACTION` of the wait.
     :param rate_limit_fallback_wait: the wait after a 429 that announced no reset.
     :param max_rate_limit_wait: the longest single rate-limit wait (a 15-minute window plus a margin).
     """
@@ -86,9 +87,15 @@ class RetryPolicy:
     max_total_wait: float = 1800.0
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
-    jitter: float = 1.0
+    jitter: float = 0.2
     rate_limit_fallback_wait: float = 60.0
     max_rate_limit_wait: float = 960.0
+
+
+#: The jitter on a rate-limit wait is at most this fraction of the wait (and at most ``RetryPolicy.jitter``).
+#: Enough to spread the wake-ups of concurrent tasks over a few hundred milliseconds; not enough to make a
+#: single client wait noticeably past the reset (it was up to 1 s on a 10 s window: the launch benchmark).
+RATE_LIMIT_JITTER_FRACTION = 0.03
 
 
 @dataclass
@@ -419,7 +426,13 @@ class ClientCore:
     # Responses
     # ---------------------------------------------------------------------------------------------------
     def handle_response(
-        self, req: PreparedRequest, status: int, headers: Mapping[str, Any], body: bytes | None
+        self,
+        req: PreparedRequest,
+        status: int,
+        headers: Mapping[str, Any],
+        body: bytes | None,
+        *,
+        sent_at: float | None = None,
     ) -> dict[str, Any]:
         """Turn a response into its parsed envelope, or raise the typed error.
 
@@ -431,16 +444,17 @@ class ClientCore:
         :param status: the HTTP status.
         :param headers: the response headers.
         :param body: the raw body.
+        :param sent_at: our clock when the request was sent (tells a slow response from a skewed clock).
         """
         now = self.clock()
-        info = self.limiter.observe(req.bucket, headers, now)
+        info = self.limiter.observe(req.bucket, headers, now, sent_at=sent_at)
         with self._stats_lock:
             self.stats.calls += 1
             self.stats.by_status[status] += 1
         if 200 <= status < 300:
             try:
                 doc = json.loads(body) if body else None
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 doc = None
             if not isinstance(doc, dict):
                 raise MalformedResponseError(
@@ -522,7 +536,7 @@ class ClientCore:
         wait = self.limiter.wait_before(req.bucket, self.clock())
         if wait <= 0:
             return 0.0
-        wait += self.rng.uniform(0, min(self.retry.jitter, wait * 0.1 + 0.05))
+        wait += self._jitter(wait)
         until = self._fmt_time(self.clock() + wait)
         log.warning(
             "Rate limit of %s spent (remaining 0): waiting %.1f s until %s before %s %s",
@@ -536,6 +550,11 @@ class ClientCore:
             self.stats.pacing_waits += 1
             self.stats.waits += wait
         return wait
+
+    def _jitter(self, wait: float) -> float:
+        """Random seconds added to a rate-limit wait: a few percent of it, capped by the policy."""
+        cap = min(self.retry.jitter, wait * RATE_LIMIT_JITTER_FRACTION)
+        return self.rng.uniform(0, cap) if cap > 0 else 0.0
 
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
@@ -558,7 +577,7 @@ class ClientCore:
             wait = self.limiter.wait_after_429(exc.reset_in, attempt, exc.retry_after)
             if exc.category:
                 self.limiter.forget(exc.category)  # this wait covers the reset: no second pacing wait
-            return wait + self.rng.uniform(0, policy.jitter)
+            return wait + self._jitter(wait)
         base = min(policy.backoff_max, policy.backoff_initial * 2.0 ** (attempt - 1))
         wait = base / 2 + self.rng.uniform(0, base / 2)  # "equal jitter": never zero, spread out
         retry_after = getattr(exc, "retry_after", None)

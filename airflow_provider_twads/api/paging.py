@@ -66,10 +66,18 @@ class CursorState:
             raise MalformedResponseError(
                 f"list response has {type(data).__name__} data", method=self.method, path=self.path
             )
+        bad = next((i for i, e in enumerate(data) if not isinstance(e, Mapping)), None)
+        if bad is not None:
+            raise MalformedResponseError(
+                f"list response entity {bad} is not an object: {type(data[bad]).__name__} {data[bad]!r:.60}",
+                method=self.method,
+                path=self.path,
+            )
+        total = self._total_count(envelope.get("total_count")) if self.pages == 0 else None
         self.pages += 1
         self.items += len(data)
-        if self.pages == 1 and envelope.get("total_count") is not None:
-            self.total_count = int(envelope["total_count"])
+        if total is not None:
+            self.total_count = total
         nxt = envelope.get("next_cursor")
         nxt = str(nxt) if nxt not in (None, "") else None
         if nxt is not None and nxt in self._seen:
@@ -83,6 +91,25 @@ class CursorState:
         self.next_cursor = nxt
         self.done = nxt is None
         return data
+
+    def _total_count(self, value: Any) -> int | None:
+        """``total_count`` as a non-negative int (an int-like string or float is accepted), else an error."""
+        if value is None:
+            return None
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and value.strip().isdigit():
+            number = int(value.strip())
+        if number is None or number < 0:
+            raise MalformedResponseError(
+                f"list response has total_count {value!r:.60}, not a count",
+                method=self.method,
+                path=self.path,
+            )
+        return number
 
 
 class _CursorBase:

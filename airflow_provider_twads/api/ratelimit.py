@@ -6,11 +6,13 @@ bucket and answers two questions: how long to wait before the next request of a 
 ``remaining`` reached 0, wait for the reset instead of taking a 429), and how long to wait after a 429.
 
 Times are computed as durations on the server's clock (``reset - Date``) whenever the server's clock
-disagrees noticeably with ours, so a skewed local clock neither makes us hammer the API nor wait forever.
+disagrees with ours by more than the request's own round trip can explain, so a skewed local clock neither
+makes us hammer the API nor wait forever, and a slow response does not pass for a skewed clock.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ __all__ = ["RateLimitInfo", "RateLimiter", "bucket_for", "parse_rate_limit_heade
 # Below this disagreement between the server's Date header and our clock we trust our own clock: Date has a
 # resolution of one second, which would otherwise make every wait up to a second too long.
 _SKEW_TOLERANCE = 2.0
+# Date is truncated to the whole second: the server's true time is up to this much later than it says.
+_DATE_RESOLUTION = 1.0
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str | None:
@@ -41,9 +45,12 @@ def _number(value: str | None) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return None
+    # "nan", "inf" and "1e400" parse as floats but are no time: treat them as absent (a fallback wait
+    # applies) rather than sleeping NaN seconds or formatting an infinite date.
+    return number if math.isfinite(number) else None
 
 
 def parse_server_date(headers: Mapping[str, Any]) -> float | None:
@@ -99,11 +106,39 @@ class RateLimitInfo:
     reset_in: float | None
 
 
-def parse_rate_limit_headers(headers: Mapping[str, Any], local_now: float) -> RateLimitInfo | None:
+def _server_clock(headers: Mapping[str, Any], local_now: float, sent_at: float | None) -> float:
+    """The "now" to measure a reset against: ours, unless the server's Date proves our clock skewed.
+
+    The server stamps Date somewhere between receiving the request and sending the response, i.e. between
+    ``sent_at`` and ``local_now`` on our clock when the clocks agree. Only a Date outside that interval
+    (widened by Date's one-second truncation and a tolerance) is skew. Comparing with the receive time
+    alone mistook every slow response for skew: Date says when the server started (or, with a lagging
+    cached Date string, even earlier), so a 2-3 s batch looked like a 2-3 s skew and made the next wait
+    2-3 s too long. Requiring the skew to be seen on several responses was the alternative; it is not
+    chosen because a task's fresh client would then wait a truly skewed amount on its first window (the
+    very case skew handling exists for), and it needs state where one response's interval suffices.
+
+    :param headers: the response headers.
+    :param local_now: our clock when the response arrived.
+    :param sent_at: our clock when the request left (``None``: taken as ``local_now``).
+    """
+    server_now = parse_server_date(headers)
+    if server_now is None:
+        return local_now
+    earliest = min(sent_at, local_now) if sent_at is not None else local_now
+    if earliest - _SKEW_TOLERANCE - _DATE_RESOLUTION <= server_now <= local_now + _SKEW_TOLERANCE:
+        return local_now
+    return server_now
+
+
+def parse_rate_limit_headers(
+    headers: Mapping[str, Any], local_now: float, *, sent_at: float | None = None
+) -> RateLimitInfo | None:
     """Read the rate-limit headers, preferring the ad-account level ones.
 
     :param headers: the response headers.
-    :param local_now: our clock, epoch seconds.
+    :param local_now: our clock when the response arrived, epoch seconds.
+    :param sent_at: our clock when the request was sent, if known: a Date between the two is no skew.
     :return: the announcement, or ``None`` when the response carries none.
     """
     for prefix, level in zip(vocab.RATE_LIMIT_HEADER_PREFIXES, ("account", "user"), strict=True):
@@ -115,11 +150,7 @@ def parse_rate_limit_headers(headers: Mapping[str, Any], local_now: float) -> Ra
         reset_in = None
         # Only a spent window needs the reset as a duration (parsing Date costs more than the rest).
         if reset is not None and (remaining is None or remaining <= 0):
-            server_now = parse_server_date(headers)
-            clock = local_now
-            if server_now is not None and abs(server_now - local_now) > _SKEW_TOLERANCE:
-                clock = server_now
-            reset_in = reset - clock
+            reset_in = reset - _server_clock(headers, local_now, sent_at)
         return RateLimitInfo(
             limit=int(limit) if limit is not None else None,
             remaining=int(remaining) if remaining is not None else None,
@@ -182,14 +213,17 @@ class RateLimiter:
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
 
-    def observe(self, bucket: str, headers: Mapping[str, Any], local_now: float) -> RateLimitInfo | None:
+    def observe(
+        self, bucket: str, headers: Mapping[str, Any], local_now: float, *, sent_at: float | None = None
+    ) -> RateLimitInfo | None:
         """Record the announcement of a response.
 
         :param bucket: the request's bucket (:func:`bucket_for`).
         :param headers: the response headers.
         :param local_now: our clock when the response arrived.
+        :param sent_at: our clock when the request was sent, if known.
         """
-        info = parse_rate_limit_headers(headers, local_now)
+        info = parse_rate_limit_headers(headers, local_now, sent_at=sent_at)
         if info is None:
             return None
         resets_at = local_now + info.reset_in if info.reset_in is not None else None

@@ -13,6 +13,8 @@ value. :func:`check_targeting_set` applies the per-line-item targeting rules to 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from collections.abc import Iterable, Mapping, MutableSet, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +52,8 @@ class Param:
     :param max_items: most items for lists.
     :param max_length: longest allowed string.
     :param default: filled in when absent (only where the client has a reason to choose).
-    :param numeric: whether the (list) values must be numeric IDs (tweet and user IDs).
+    :param numeric: whether the (list) values must be numeric IDs (tweet and user IDs): positive numbers.
+    :param blank: whether a string of only whitespace is a value (``False``: it counts as missing).
     """
 
     kind: str = "str"
@@ -62,6 +65,14 @@ class Param:
     max_length: int | None = None
     default: Any = None
     numeric: bool = False
+    blank: bool = True
+    # Derived once from ``choices`` (validation runs per batch item: thousands of times per task).
+    choice_set: frozenset[Any] = field(init=False, repr=False, compare=False)
+    str_choices: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "choice_set", frozenset(self.choices))
+        object.__setattr__(self, "str_choices", all(isinstance(c, str) for c in self.choices))
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,10 @@ class Endpoint:
     rules: tuple[Rule, ...] = ()
     legacy: bool = False
     paged: bool = False
+    names: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset(self.params))
 
     @property
     def resource(self) -> str:
@@ -169,11 +184,7 @@ _LINE_ITEM_PARAMS: dict[str, Param] = {
     "daily_budget_amount_local_micro": _MONEY,
 }
 _LINE_ITEM_CREATE = {
-    k: (
-        Param(p.kind, True, p.choices, p.minimum, p.maximum, p.max_items, p.max_length)
-        if k in vocab.LINE_ITEM_CREATE_REQUIRED
-        else p
-    )
+    k: (dataclasses.replace(p, required=True) if k in vocab.LINE_ITEM_CREATE_REQUIRED else p)
     for k, p in _LINE_ITEM_PARAMS.items()
 }
 _LINE_ITEM_UPDATE = {k: p for k, p in _LINE_ITEM_PARAMS.items() if k in vocab.LINE_ITEM_UPDATE_FIELDS} | {
@@ -280,7 +291,7 @@ _TARGETING_CREATE: dict[str, Param] = {
     # Required by the reference, omitted by its own batch example: the client fills in EQ.
     "operator_type": Param("enum", choices=vocab.OPERATOR_TYPES, default=vocab.DEFAULT_OPERATOR_TYPE),
     "targeting_type": Param("enum", required=True, choices=vocab.TARGETING_TYPES),
-    "targeting_value": Param("str", required=True),
+    "targeting_value": Param("str", required=True, blank=False),
 }
 
 
@@ -440,9 +451,19 @@ def _warn_once(warned: MutableSet[tuple[str, str]], key: tuple[str, str], messag
         log.warning("%s", message)
 
 
+_LEGACY_PARAMETER_NAMES = frozenset(
+    {vocab.LEGACY_AUTOMATICALLY_SELECT_BID, vocab.LEGACY_PAUSED_PARAMETER, *vocab.LEGACY_PARAMETERS}
+)
+
+
 def _translate_legacy(
     params: dict[str, Any], operation: str, api_version: str, warned: MutableSet[tuple[str, str]]
 ) -> dict[str, Any]:
+    objective = params.get("objective")
+    if _LEGACY_PARAMETER_NAMES.isdisjoint(params) and not (
+        isinstance(objective, str) and objective.upper() in vocab.LEGACY_OBJECTIVES
+    ):
+        return params  # the common case: nothing to translate
     out = dict(params)
     target = f"API v{api_version}"
 
@@ -553,6 +574,18 @@ def _to_list(name: str, value: Any, operation: str | None) -> list[str]:
     return items
 
 
+@functools.lru_cache(maxsize=256)
+def _iso_time_to_api(value: str) -> str | None:
+    """An ISO 8601 string as the API's UTC form (``None``: not a time). Cached: a batch repeats its times."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return value  # date-only or local: the API interprets it, as its own examples do
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _to_time(name: str, value: Any, operation: str | None) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -563,17 +596,14 @@ def _to_time(name: str, value: Any, operation: str | None) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+        text = _iso_time_to_api(value)
+        if text is None:
             raise AdsApiValidationError(
                 name,
                 f"must be an ISO 8601 time such as 2024-07-05T00:00:00Z, got {value!r}",
                 operation=operation,
-            ) from None
-        if parsed.tzinfo is None:
-            return value  # date-only or local: the API interprets it, as its own examples do
-        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
+        return text
     raise AdsApiValidationError(
         name, f"must be an ISO 8601 time string or datetime, got {value!r}", operation=operation
     )
@@ -596,12 +626,17 @@ def _check_value(name: str, p: Param, value: Any, operation: str) -> Any:
             raise AdsApiValidationError(name, f"must be {bounds}, got {number}", operation=operation)
         return number
     if p.kind == "enum":
-        candidate = (
-            value.upper() if isinstance(value, str) and all(isinstance(c, str) for c in p.choices) else value
-        )
-        if isinstance(candidate, str) and not all(isinstance(c, str) for c in p.choices):
-            candidate = int(candidate) if candidate.isdigit() else candidate
-        if candidate not in p.choices:
+        candidate = value
+        if isinstance(value, str):
+            if p.str_choices:
+                candidate = value.upper()
+            elif value.isascii() and value.isdigit():  # numeric choices (duration_in_days) from a template
+                candidate = int(value)
+        try:
+            known = candidate in p.choice_set
+        except TypeError:  # unhashable (a list, a dict): not a choice
+            known = False
+        if not known:
             raise AdsApiValidationError(
                 name, f"invalid value {value!r}", allowed=p.choices, operation=operation
             )
@@ -610,15 +645,17 @@ def _check_value(name: str, p: Param, value: Any, operation: str) -> Any:
         items = _to_list(name, value, operation)
         if p.kind == "enum_list":
             items = [i.upper() for i in items]
-            bad = [i for i in items if i not in p.choices]
+            bad = [i for i in items if i not in p.choice_set]
             if bad:
                 raise AdsApiValidationError(
                     name, f"invalid value(s) {bad}", allowed=p.choices, operation=operation
                 )
         if p.numeric:
-            bad = [i for i in items if not i.isdigit()]
+            bad = [i for i in items if not (i.isascii() and i.isdigit()) or not i.strip("0")]
             if bad:
-                raise AdsApiValidationError(name, f"must be numeric IDs, got {bad[:5]}", operation=operation)
+                raise AdsApiValidationError(
+                    name, f"must be numeric IDs (positive numbers), got {bad[:5]}", operation=operation
+                )
         if p.max_items is not None and len(items) > p.max_items:
             raise AdsApiValidationError(
                 name, f"at most {p.max_items} values per request, got {len(items)}", operation=operation
@@ -634,6 +671,8 @@ def _check_value(name: str, p: Param, value: Any, operation: str) -> Any:
             name, f"must be a string, got {type(value).__name__}", operation=operation
         )
     text = str(value)
+    if not p.blank and not text.strip():
+        raise AdsApiValidationError(name, "is required (not blank)", operation=operation)
     if p.kind == "id" and (not text.strip() or "/" in text or "," in text):
         raise AdsApiValidationError(name, f"is not a valid ID: {text!r}", operation=operation)
     if p.max_length is not None and len(text) > p.max_length:
@@ -714,7 +753,7 @@ def validate(
     given = {k: v for k, v in (params or {}).items() if v is not None}
     if ep.legacy:
         given = _translate_legacy(given, operation, str(api_version), _WARNED if warned is None else warned)
-    unknown = sorted(set(given) - set(ep.params))
+    unknown = [] if ep.names.issuperset(given) else sorted(set(given) - ep.names)
     if unknown:
         hint = None
         if unknown[0] in ("draft_only", "with_draft"):
@@ -737,9 +776,12 @@ def validate(
             raise AdsApiValidationError(name, "is required", allowed=allowed, operation=operation)
     partial = ep.method == "PUT"
     for rule in ep.rules:
+        if rule.when is not None and out.get(rule.when) is None:
+            continue  # a conditional rule never applies without its condition's value
         _apply_rule(rule, out, operation, partial)
     if operation == "targeting_criteria.create":
-        check_targeting_set([], [out], check_prerequisites=False)
+        # The rules of check_targeting_set that one criterion alone can break (a batch checks the set).
+        _check_operator(out, 0)
     return out
 
 
@@ -810,6 +852,25 @@ def validate_batch(
     return normalized
 
 
+def _check_operator(c: Mapping[str, Any], i: int) -> str:
+    """The rule of one criterion alone: some targeting types need one operator (APP_LIST only with NE).
+
+    :return: the criterion's targeting type, upper-cased.
+    """
+    ttype = str(c.get("targeting_type", "")).upper()
+    required_op = vocab.TARGETING_TYPE_REQUIRED_OPERATOR.get(ttype)
+    if required_op:
+        op = str(c.get("operator_type") or vocab.DEFAULT_OPERATOR_TYPE).upper()
+        if op != required_op:
+            raise AdsApiValidationError(
+                "operator_type",
+                f"{ttype} may only be used with operator_type={required_op} (criterion {i}: value "
+                f"{c.get('targeting_value')!r}, operator_type={op})",
+                allowed=[required_op],
+            )
+    return ttype
+
+
 def check_targeting_set(
     existing: Iterable[Mapping[str, Any]],
     new: Iterable[Mapping[str, Any]],
@@ -835,16 +896,7 @@ def check_targeting_set(
         ).append(c)
     new_list = list(new)
     for i, c in enumerate(new_list):
-        ttype = str(c.get("targeting_type", "")).upper()
-        op = str(c.get("operator_type") or vocab.DEFAULT_OPERATOR_TYPE).upper()
-        required_op = vocab.TARGETING_TYPE_REQUIRED_OPERATOR.get(ttype)
-        if required_op and op != required_op:
-            raise AdsApiValidationError(
-                "operator_type",
-                f"{ttype} may only be used with operator_type={required_op} (criterion {i}: value "
-                f"{c.get('targeting_value')!r}, operator_type={op})",
-                allowed=[required_op],
-            )
+        ttype = _check_operator(c, i)
         by_line_item.setdefault(str(c.get("line_item_id")), {}).setdefault(ttype, []).append(c)
     for line_item, types in by_line_item.items():
         for single in vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
@@ -61,3 +62,39 @@ def as_id_list(value: Any, *, parameter: str) -> list[str]:
     if not ids:
         raise AdsApiValidationError(parameter, "at least one ID is required")
     return list(dict.fromkeys(ids))
+
+
+def as_int(
+    value: Any, *, parameter: str, minimum: int | None = None, maximum: int | None = None, operation: str
+) -> int:
+    """An integer given as an int or as what a template renders (``"3"``), read exactly.
+
+    Rejected, naming the parameter: booleans, fractions (``2.5`` is not truncated to 2), strings that are
+    not whole numbers (``"abc"``, ``"1.5"``, ``"1e3"``), and values outside ``minimum``..``maximum``.
+
+    :param value: the value.
+    :param parameter: the parameter name, for the error message.
+    :param minimum: the smallest allowed value.
+    :param maximum: the largest allowed value.
+    :param operation: what is being validated, for the error message.
+    """
+    from airflow_provider_twads.api.errors import AdsApiValidationError
+
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?[0-9]+", text):
+            number = int(text)
+    bounds = f"from {minimum}" if minimum is not None else ""
+    bounds += f" to {maximum}" if maximum is not None else (" up" if bounds else "")
+    if number is None:
+        raise AdsApiValidationError(
+            parameter, f"must be a whole number {bounds}, got {value!r}".rstrip(), operation=operation
+        )
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise AdsApiValidationError(parameter, f"must be {bounds}, got {number}", operation=operation)
+    return number

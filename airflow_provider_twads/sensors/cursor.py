@@ -16,6 +16,7 @@ from airflow_provider_twads.operators._base import (
     DEFAULT_CONN_ID,
     AdsApiHookMixin,
     as_id_list,
+    as_int,
 )
 from airflow_provider_twads.sensors.condition import Condition, ConditionResult, evaluate
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["AdsCursorSensor"]
 
 EVENT_STATUSES = ("success", "failure", "timeout", "error")
+_OPERATION = "AdsCursorSensor"
 
 
 def _flatten_ids(value: Any, parameter: str) -> list[str]:
@@ -142,11 +144,13 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
             raise AdsApiValidationError(
                 "resource", f"{self.resource!r} is not allowed", allowed=vocab.RESOURCES
             )
-        if not vocab.COUNT_MIN <= int(self.page_size) <= vocab.COUNT_MAX:
-            raise AdsApiValidationError(
-                "page_size", f"must be between {vocab.COUNT_MIN} and {vocab.COUNT_MAX}"
-            )
-        min_count = None if self.min_count in (None, "", "None") else int(self.min_count)
+        self._page_size()
+        min_count = (
+            None
+            if self.min_count is None
+            or (isinstance(self.min_count, str) and self.min_count.strip() in ("", "None"))
+            else as_int(self.min_count, parameter="min_count", minimum=1, operation=_OPERATION)
+        )
         condition = Condition(
             approval_status=self.approval_status or None,
             entity_status=self.entity_status or None,
@@ -155,10 +159,20 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
         )
         return condition, _normalize_filters(self.resource, self.filters, condition.fail_on_deleted)
 
+    def _page_size(self) -> int:
+        """``page_size`` as an int (a template may render it as a string)."""
+        return as_int(
+            self.page_size,
+            parameter="page_size",
+            minimum=vocab.COUNT_MIN,
+            maximum=vocab.COUNT_MAX,
+            operation=_OPERATION,
+        )
+
     def check(self) -> ConditionResult:
         """List every page once and evaluate the condition; raise on a terminal failure."""
         condition, filters = self._validated()
-        entities = self.client.list(self.resource, count=int(self.page_size), **filters)
+        entities = self.client.list(self.resource, count=self._page_size(), **filters)
         result = evaluate(entities, condition)
         self.log.info("%s %s: %s", self.resource, filters, result.message)
         if result.failed:
@@ -206,7 +220,7 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
                 account_id=self.account_id,
                 poll_interval=float(poke_interval),
                 end_time=time.time() + float(timeout) if timeout is not None else None,
-                page_size=int(self.page_size),
+                page_size=self._page_size(),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(timeout)) if timeout is not None else None,

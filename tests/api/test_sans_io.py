@@ -15,6 +15,7 @@ from airflow_provider_twads.api.errors import (
     BadRequestError,
     DraftEntityError,
     EndlessCursorError,
+    MalformedResponseError,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -243,11 +244,82 @@ def test_buckets() -> None:
 def test_endless_cursor_is_detected() -> None:
     pages = iter(
         [
-            {"data": [1], "next_cursor": "c1"},
-            {"data": [2], "next_cursor": "c2"},
-            {"data": [3], "next_cursor": "c1"},
+            {"data": [{"id": "1"}], "next_cursor": "c1"},
+            {"data": [{"id": "2"}], "next_cursor": "c2"},
+            {"data": [{"id": "3"}], "next_cursor": "c1"},
         ]
     )
     cursor = Cursor(CursorState({"count": "1"}), lambda params: next(pages))
     with pytest.raises(EndlessCursorError, match="second time"):
         list(cursor)
+
+
+@pytest.mark.parametrize("total", ["many", {"n": 1}, [1], True, -1, 2.5, float("nan")])
+def test_a_mistyped_total_count_is_a_malformed_response(total: object) -> None:
+    state = CursorState({"count": "1", "with_total_count": "true"}, method="GET", path="/12/x")
+    with pytest.raises(MalformedResponseError, match="total_count"):
+        state.advance({"data": [], "total_count": total, "next_cursor": None})
+
+
+@pytest.mark.parametrize(("total", "expected"), [(7, 7), ("7", 7), (7.0, 7), (None, None)])
+def test_a_well_typed_total_count_is_kept(total: object, expected: int | None) -> None:
+    state = CursorState({"count": "1", "with_total_count": "true"})
+    state.advance({"data": [], "total_count": total, "next_cursor": None})
+    assert state.total_count == expected
+
+
+@pytest.mark.parametrize("data", [[1, "x"], [{"id": "a"}, None], [[{"id": "a"}]]])
+def test_list_entities_that_are_not_objects_are_a_malformed_response(data: list[object]) -> None:
+    state = CursorState({"count": "1"}, method="GET", path="/12/x")
+    with pytest.raises(MalformedResponseError, match="not an object"):
+        state.advance({"data": data, "next_cursor": None})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# spec: values that look valid to a type check but are not
+# ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["", "   ", "\t"])
+def test_a_blank_targeting_value_is_refused(value: str) -> None:
+    params = {"line_item_id": "li1", "targeting_type": "AGE", "targeting_value": value}
+    with pytest.raises(AdsApiValidationError) as info:
+        spec.validate_batch("targeting_criteria", [{"operation_type": "Create", "params": params}])
+    assert info.value.parameter == "operations[0].params.targeting_value"
+    with pytest.raises(AdsApiValidationError) as info:
+        spec.validate("targeting_criteria.create", params)
+    assert info.value.parameter == "targeting_value"
+
+
+@pytest.mark.parametrize("tweet_ids", [["0"], ["00"], ["1", "0"], "0", ["\uff11\uff12"]])  # fullwidth digits
+def test_tweet_ids_must_be_positive_ascii_numbers(tweet_ids: object) -> None:
+    with pytest.raises(AdsApiValidationError) as info:
+        spec.validate("promoted_tweets.create", {"line_item_id": "li1", "tweet_ids": tweet_ids})
+    assert info.value.parameter == "tweet_ids"
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1x"])
+def test_a_numeric_enum_refuses_unicode_digits_with_a_validation_error(value: str) -> None:
+    params = {"duration_in_days": value}
+    with pytest.raises(AdsApiValidationError) as info:
+        spec.validate("line_items.update", params)
+    assert info.value.parameter == "duration_in_days"
+
+
+def test_enum_values_keep_their_normalized_forms() -> None:
+    out = spec.validate(
+        "line_items.create",
+        {
+            "campaign_id": "c1",
+            "objective": "engagements",
+            "product_type": "promoted_tweets",
+            "placements": "all_on_twitter, TWITTER_SEARCH,ALL_ON_TWITTER",
+            "duration_in_days": "7",
+            "start_time": "2030-01-01T02:00:00+02:00",
+            "end_time": "2030-02-01",
+        },
+    )
+    assert out["objective"] == "ENGAGEMENTS" and out["product_type"] == "PROMOTED_TWEETS"
+    assert out["placements"] == ["ALL_ON_TWITTER", "TWITTER_SEARCH"] and out["duration_in_days"] == 7
+    assert out["start_time"] == "2030-01-01T00:00:00Z" and out["end_time"] == "2030-02-01"
+    with pytest.raises(AdsApiValidationError) as info:
+        spec.validate("line_items.create", {"campaign_id": "c1", "objective": ["ENGAGEMENTS"]})
+    assert info.value.parameter == "objective"

@@ -113,6 +113,20 @@ def test_deleted_named_entity_fails_fast(emu, client):
         ({"page_size": 5000}, "page_size"),
         ({"filters": {"cursor": "x"}}, "filters.cursor"),
         ({"resource": "targeting_criteria", "filters": {}}, "filters.line_item_ids"),
+        ({"page_size": "abc"}, "page_size"),
+        ({"page_size": ""}, "page_size"),
+        ({"page_size": "1e3"}, "page_size"),
+        ({"page_size": 2.5}, "page_size"),
+        ({"page_size": True}, "page_size"),
+        ({"page_size": None}, "page_size"),
+        ({"min_count": "abc"}, "min_count"),
+        ({"min_count": "1.5"}, "min_count"),
+        ({"min_count": 2.5}, "min_count"),
+        ({"min_count": "-3"}, "min_count"),
+        ({"min_count": 0}, "min_count"),
+        ({"min_count": "\x00"}, "min_count"),
+        ({"min_count": [2]}, "min_count"),
+        ({"min_count": "+-5"}, "min_count"),
     ],
 )
 def test_bad_input_makes_no_http_call(emu, kwargs, parameter):
@@ -121,6 +135,22 @@ def test_bad_input_makes_no_http_call(emu, kwargs, parameter):
         sensor.poke({})
     assert err.value.parameter == parameter
     assert emu.admin.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"min_count": "2", "page_size": "2"}, (2, 2)),  # rendered from a template
+        ({"min_count": " 2 ", "page_size": 2.0}, (2, 2)),
+        ({"min_count": None, "page_size": 1000}, (None, 1000)),
+        ({"min_count": "None", "page_size": "1000"}, (None, 1000)),  # a template rendering None
+        ({"min_count": "", "page_size": 1}, (None, 1)),
+    ],
+)
+def test_numbers_from_templates_are_read_exactly(kwargs, expected):
+    sensor = AdsCursorSensor(task_id="wait", resource="promoted_tweets", **kwargs)
+    condition, _filters = sensor._validated()
+    assert (condition.min_count, sensor._page_size()) == expected
 
 
 def test_deferrable_checks_once_before_deferring(emu, promoted):
