@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_twads.api import vocabulary as vocab
@@ -234,10 +234,6 @@ CRITERION = st.fixed_dictionaries(
 def test_targeting_batches_reject_or_apply_whole(
     client: Any, emu: Any, criteria: list[dict[str, Any]]
 ) -> None:
-    # Known defect, shown by test_defect_blank_targeting_value_is_sent_to_the_api: skip those inputs here.
-    assume(
-        not any(isinstance(c["targeting_value"], str) and not c["targeting_value"].strip() for c in criteria)
-    )
     before = emu.admin.state("targeting_criteria")["targeting_criteria"]
     ops = [{"operation_type": "Create", "params": c} for c in criteria]
     calls = client.stats.calls
@@ -455,24 +451,11 @@ def _operator_cases() -> dict[str, tuple[Callable[[Any], Any], Any, str]]:
     }
 
 
-#: Cases that fail today because of a defect in the provider (see the test_defect_* tests below).
-KNOWN_DEFECTS = {
-    "promote.chunk_size": "reconcile.ensure_promoted_tweets: a non-int chunk_size raises TypeError",
-    "targeting.chunk_size": "reconcile.apply_targeting: a non-int chunk_size raises TypeError",
-    "sensor.min_count": "AdsCursorSensor._validated: int(min_count) raises ValueError or truncates 2.5 to 2",
-    "sensor.page_size": "AdsCursorSensor._validated: int(page_size) raises ValueError for 'abc'",
-}
-OPERATOR_CASES = [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=f"DEFECT: {KNOWN_DEFECTS[c]}"))
-    if c in KNOWN_DEFECTS
-    else c
-    for c in sorted(_operator_cases())
-]
+OPERATOR_CASES = sorted(_operator_cases())
 
 
 @pytest.mark.parametrize("case", OPERATOR_CASES)
 @settings(
-    phases=[Phase.explicit, Phase.generate],  # no shrinking: the known defects fail fast
     max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -491,12 +474,10 @@ def test_operators_reject_bad_arguments_before_any_http(emu: Any, case: str, dat
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Defects found by the properties above, one deterministic test each (strict xfail: they turn red when
-# the provider is fixed, so the marker gets removed).
+# Regressions: defects the properties above found (since fixed in the provider), one deterministic test each
 # ---------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="DEFECT api/spec.py: a blank targeting_value passes validate_batch")
 @pytest.mark.parametrize("value", ["", "   "])
-def test_defect_blank_targeting_value_is_sent_to_the_api(client: Any, value: str) -> None:
+def test_a_blank_targeting_value_is_refused_before_http(client: Any, value: str) -> None:
     op = {
         "operation_type": "Create",
         "params": {"line_item_id": SEED["line_item_id"], "targeting_type": "AGE", "targeting_value": value},
@@ -507,17 +488,15 @@ def test_defect_blank_targeting_value_is_sent_to_the_api(client: Any, value: str
     assert client.stats.calls == 0
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT api/spec.py: tweet_ids accepts 0, which is not a Tweet ID")
-def test_defect_tweet_id_zero_is_sent_to_the_api(client: Any) -> None:
+def test_tweet_id_zero_is_refused_before_http(client: Any) -> None:
     with pytest.raises(AdsApiValidationError) as info:
         client.create_promoted_tweets(SEED["line_item_id"], ["0"])
     _assert_names(info.value, "tweet_ids")
     assert client.stats.calls == 0
 
 
-@pytest.mark.xfail(strict=True, reason=f"DEFECT: {KNOWN_DEFECTS['promote.chunk_size']}")
 @pytest.mark.parametrize("case", ["promote.chunk_size", "targeting.chunk_size"])
-def test_defect_chunk_size_of_the_wrong_type_crashes(emu: Any, case: str) -> None:
+def test_a_chunk_size_of_the_wrong_type_is_a_validation_error(emu: Any, case: str) -> None:
     build, _strategy, parameter = _operator_cases()[case]
     with pytest.raises(AdsApiValidationError) as info:
         _run(build("10"))  # e.g. rendered from a template or a DAG param
@@ -525,11 +504,12 @@ def test_defect_chunk_size_of_the_wrong_type_crashes(emu: Any, case: str) -> Non
     assert _requests(emu) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=f"DEFECT: {KNOWN_DEFECTS['sensor.min_count']}")
 @pytest.mark.parametrize(
     ("parameter", "value"), [("min_count", "abc"), ("min_count", 2.5), ("page_size", "abc")]
 )
-def test_defect_sensor_numbers_crash_or_truncate(emu: Any, parameter: str, value: Any) -> None:
+def test_sensor_numbers_are_validated_not_crashed_on_or_truncated(
+    emu: Any, parameter: str, value: Any
+) -> None:
     build, _strategy, _ = _operator_cases()[f"sensor.{parameter}"]
     with pytest.raises(AdsApiValidationError) as info:
         _run(build(value))

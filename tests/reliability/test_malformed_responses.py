@@ -256,16 +256,9 @@ def test_absurd_waits_announced_by_the_server_are_capped(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Defects: malformed responses that crash with an untyped exception today (strict xfail)
+# Regressions: malformed responses that once crashed with an untyped exception
 # ---------------------------------------------------------------------------------------------------------
-def _typed(exc: BaseException) -> bool:
-    return isinstance(exc, AdsApiError)
-
-
-@pytest.mark.xfail(
-    strict=True, reason="DEFECT api/core.py handle_response: json.loads RecursionError escapes"
-)
-def test_defect_deeply_nested_json_is_malformed_not_a_recursion_error(
+def test_deeply_nested_json_is_malformed_not_a_recursion_error(
     peer: ScriptedPeer, client: AdsApiClient
 ) -> None:
     peer.routes[LINE_ITEMS] = (200, {}, '{"data":' + "[" * 100_000 + "]" * 100_000 + "}")
@@ -273,21 +266,15 @@ def test_defect_deeply_nested_json_is_malformed_not_a_recursion_error(
         _listing(client)
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT api/paging.py CursorState.advance: int(total_count) unguarded")
 @pytest.mark.parametrize("total", ["many", {"n": 1}, [1]])
-def test_defect_mistyped_total_count(peer: ScriptedPeer, client: AdsApiClient, total: Any) -> None:
+def test_a_mistyped_total_count_is_malformed(peer: ScriptedPeer, client: AdsApiClient, total: Any) -> None:
     peer.routes[LINE_ITEMS] = (200, {}, json_body({"data": [], "total_count": total, "next_cursor": None}))
     with pytest.raises(MalformedResponseError):
         _listing(client)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT api/ratelimit.py _number accepts nan/inf: time.sleep(nan) raises ValueError, "
-    "_fmt_time(inf) raises OverflowError",
-)
 @pytest.mark.parametrize("reset", ["nan", "inf", "1e400"])
-def test_defect_non_finite_rate_limit_reset(peer: ScriptedPeer, reset: str) -> None:
+def test_a_non_finite_rate_limit_reset_is_ignored_not_slept_on(peer: ScriptedPeer, reset: str) -> None:
     headers = {"x-rate-limit-limit": "1", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
     peer.routes[LINE_ITEMS] = (429, headers, json_body({"errors": [{"code": "TOO_MANY_REQUESTS"}]}))
     # The real sleep: a NaN wait must never reach it (the fallback wait is tiny here).
@@ -299,23 +286,16 @@ def test_defect_non_finite_rate_limit_reset(peer: ScriptedPeer, reset: str) -> N
         _listing(c)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT api/client.py (call/get_*): a single-entity response whose data is not an object "
-    "(null, a list) is returned as is; callers then fail with AttributeError",
-)
 @pytest.mark.parametrize("data", [None, [], "x"])
-def test_defect_single_entity_with_mistyped_data(peer: ScriptedPeer, client: AdsApiClient, data: Any) -> None:
+def test_a_single_entity_with_mistyped_data_is_malformed(
+    peer: ScriptedPeer, client: AdsApiClient, data: Any
+) -> None:
     peer.routes[f"{LINE_ITEMS}/li1"] = (200, {}, json_body({"data": data}))
     with pytest.raises(MalformedResponseError):
         client.get_line_item("li1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT api/paging.py: list entities that are not objects ([1, 'x']) are yielded as is",
-)
-def test_defect_list_entities_that_are_not_objects(peer: ScriptedPeer, client: AdsApiClient) -> None:
+def test_list_entities_that_are_not_objects_are_malformed(peer: ScriptedPeer, client: AdsApiClient) -> None:
     peer.routes[LINE_ITEMS] = (200, {}, json_body({"data": [1, "x"], "next_cursor": None}))
     with pytest.raises(MalformedResponseError):
         _listing(client)
@@ -323,6 +303,7 @@ def test_defect_list_entities_that_are_not_objects(peer: ScriptedPeer, client: A
 
 # ---------------------------------------------------------------------------------------------------------
 # Operators on malformed responses: a typed error, never AttributeError/KeyError from deep inside
+# (regressions for reconcile.py reading entity fields unchecked)
 # ---------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def peer_conn(peer: ScriptedPeer, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -397,14 +378,8 @@ OPERATOR_CASES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT reconcile.py (update_line_item, find_line_items_by_name, _create_line_items_single, "
-    "_promoted_by_tweet, ensure_promoted_tweets): entity fields are indexed without checks; a response "
-    "missing them raises AttributeError/KeyError instead of MalformedResponseError",
-)
 @pytest.mark.parametrize("case", OPERATOR_CASES)
-def test_defect_operators_on_mistyped_fields_raise_typed_errors(
+def test_operators_on_mistyped_fields_raise_typed_errors(
     peer: ScriptedPeer, peer_conn: str, case: str
 ) -> None:
     routes, op = _operator_cases(peer_conn)[case]
