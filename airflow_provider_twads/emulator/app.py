@@ -245,7 +245,7 @@ class Emulator:
 
     async def _api(self, request: Request) -> Response:
         generation = self.generation
-        method, path = request.method, request.url.path
+        method, path = request.method, request.scope["path"]
         query_pairs = parse_qsl(
             request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
         )
