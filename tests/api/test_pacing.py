@@ -115,3 +115,21 @@ def test_limiter_keeps_the_local_deadline(monkeypatch: Any) -> None:
     limiter = RateLimiter()
     limiter.observe("b", _spent(LOCAL + 5, LOCAL - 3), LOCAL, sent_at=LOCAL - 3.2)
     assert limiter.wait_before("b", LOCAL + 1) == pytest.approx(4, abs=0.01)
+
+
+@pytest.mark.parametrize("reset", ["nan", "inf", "-inf", "1e400"])
+def test_a_non_finite_reset_counts_as_no_reset(reset: str) -> None:
+    headers = {"x-rate-limit-limit": "1", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
+    info = parse_rate_limit_headers(headers, LOCAL)
+    assert info is not None and info.reset is None and info.reset_in is None
+    limiter = RateLimiter(fallback_wait=60)
+    limiter.observe("b", headers, LOCAL)
+    assert limiter.wait_before("b", LOCAL) == 0.0  # nothing known: the server decides
+    assert limiter.wait_after_429(info.reset_in, 1, None) == 60  # the fallback, not NaN
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_non_finite_retry_after_is_ignored(value: str) -> None:
+    from airflow_provider_twads.api.ratelimit import parse_retry_after
+
+    assert parse_retry_after({"retry-after": value}, LOCAL) is None

@@ -48,3 +48,13 @@ def test_single_entity_data_that_is_not_an_object_is_malformed(
 def test_single_entity_object_is_returned() -> None:
     client = _client_answering({"data": {"id": "li1", "name": "n"}})
     assert client.get_line_item("li1") == {"id": "li1", "name": "n"}
+
+
+def test_absurdly_nested_json_is_malformed_not_a_recursion_error() -> None:
+    from airflow_provider_twads.api.core import ClientCore
+
+    core = ClientCore(CREDS, host="http://127.0.0.1:9", account_id="acc1")
+    req = core.build("GET", "accounts/acc1/line_items")
+    body = b'{"data":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(MalformedResponseError):
+        core.handle_response(req, 200, {}, body)
