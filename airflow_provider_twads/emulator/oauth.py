@@ -2,14 +2,15 @@
 
 :class:`OAuthVerifier` serves the emulator. It performs the checks of oauthlib's ``SignatureOnlyEndpoint``
 in the same order with the same outcome, and computes the signature with oauthlib's primitives
-(``collect_parameters``, ``base_string_uri``, ``sign_hmac_sha1``), but without the endpoint's overhead:
-it parses the Authorization header once (a strict fast path for the usual ``OAuth k="v", ...`` form,
-oauthlib's parser otherwise), computes the base string URI once per path, builds no
-``oauthlib.common.Request``, and percent-encodes with :func:`escape`, which gives exactly what oauthlib's
-``utils.escape`` gives (RFC 5849 3.6) at a fraction of the cost: ``urllib.parse.quote`` looks every
-character up in a dict, and the normalized parameters and base string URI are a few hundred characters
-on every request. :func:`normalize_parameters` and :func:`signature_base_string` are oauthlib's functions
-of the same names (RFC 5849 3.4.1.3.2 and 3.4.1.1) over that escape; the tests check they agree.
+(``collect_parameters``, ``base_string_uri``, ``sign_hmac_sha1_with_client``), but without the
+endpoint's overhead: it parses the Authorization header once (a strict fast path for the usual
+``OAuth k="v", ...`` form, oauthlib's parser otherwise), computes the base string URI once per path,
+builds no ``oauthlib.common.Request``, and percent-encodes with :func:`escape`, which gives exactly what
+oauthlib's ``utils.escape`` gives (RFC 5849 3.6) at a fraction of the cost: ``urllib.parse.quote`` looks
+every character up in a dict, and the normalized parameters and base string URI are a few hundred
+characters on every request. :func:`normalize_parameters` and :func:`signature_base_string` are
+oauthlib's functions of the same names (RFC 5849 3.4.1.3.2 and 3.4.1.1) over that escape; the tests
+check that they agree.
 
 :class:`EndpointVerifier` is the same check done by oauthlib's ``SignatureOnlyEndpoint`` itself: the
 reference that the tests compare :class:`OAuthVerifier` with, and the "before" of the benchmark.
@@ -43,6 +44,14 @@ class SignedRequest(NamedTuple):
     query: str  # the raw query string, without "?"
     form_body: str  # the body if it is application/x-www-form-urlencoded, else ""
     authorization: str | None  # the Authorization header
+
+
+class _Secrets(NamedTuple):
+    """What oauthlib's ``sign_hmac_sha1_with_client`` reads from its client (``sign_hmac_sha1`` is
+    deprecated and warns on every call)."""
+
+    client_secret: str
+    resource_owner_secret: str
 
 
 # Consumer key -> consumer secret; access token -> (consumer key, token secret, account IDs it may use).
@@ -194,7 +203,7 @@ class OAuthVerifier:
         if authorization and "realm" in authorization:  # as oauthlib: realm is not signed
             params = [p for p in params if p[0] != "realm"]
         base = signature_base_string(method, base_uri, normalize_parameters(params))
-        expected = signature.sign_hmac_sha1(base, client_secret, token_secret)
+        expected = signature.sign_hmac_sha1_with_client(base, _Secrets(client_secret, token_secret))
         valid_signature = hmac.compare_digest(expected.encode(), oauth["oauth_signature"].encode())
         if not valid_client:
             return None, "Unknown consumer key"
