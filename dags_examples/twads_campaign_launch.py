@@ -12,10 +12,12 @@ What it does, every week, for the flight that starts at the end of the data inte
    succeeds when every promoted Tweet of the line item is ACCEPTED (a REJECTED one fails fast).
 5. ``activate``: the line item goes ACTIVE and starts spending.
 
-If any step fails, ``rollback`` deletes the week's line item if it never went ACTIVE (targeting and promoted
+If any step fails, ``rollback`` deletes the week's line item unless it is ACTIVE (targeting and promoted
 Tweets go with it) and the run is marked failed. It finds the line item by its name, so it also cleans up
 after a create whose response was lost; and it never deletes an ACTIVE line item, which only an earlier,
-successful run of the same week can have launched.
+successful run of the same week can have launched. If ``activate`` itself fails for good (its PUT may
+have been applied before the error), its failure callback first sets the line item back to PAUSED, so a
+red run never leaves it spending, and the rollback then removes it.
 
 Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). ``make demo`` points it at the
 local emulator. To change: the ``campaign_id``, ``tweet_ids``, ``bid_amount_local_micro`` and
@@ -25,6 +27,7 @@ local emulator. To change: the ``campaign_id``, ``tweet_ids``, ``bid_amount_loca
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, Param, task
@@ -37,6 +40,25 @@ from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
 # The line item's natural key within the campaign: one line item per campaign and week.
 NAME = "spring-running {{ data_interval_end | ds }}"
+
+
+def pause_after_failed_activation(context: Any) -> None:
+    """``on_failure_callback`` of ``activate``: a PUT may have applied before the task failed for good."""
+    import logging
+
+    from airflow_provider_twads.hooks.ads_api import AdsApiHook
+
+    log = logging.getLogger(__name__)
+    line_item_id = str(context["task"].line_item_id)
+    try:
+        AdsApiHook().get_conn().update_line_item(line_item_id, entity_status="PAUSED")
+        log.warning("activate failed: line item %s set back to PAUSED", line_item_id)
+    except Exception:
+        # Nothing more can be done from here; say so loudly: the line item may be spending.
+        log.exception(
+            "activate failed and line item %s could NOT be paused: check it in the Ads UI", line_item_id
+        )
+
 
 with DAG(
     dag_id="twads_campaign_launch",
@@ -119,6 +141,7 @@ with DAG(
         task_id="activate",
         line_item_id=LINE_ITEM,
         entity_status="ACTIVE",
+        on_failure_callback=pause_after_failed_activation,
     )
 
     @task(trigger_rule="one_failed", retries=3)

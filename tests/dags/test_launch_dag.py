@@ -164,3 +164,24 @@ def test_draft_watcher_launches_into_the_campaign_once_it_is_activated_in_the_ui
     assert item["campaign_id"] == draft
     assert item["entity_status"] == "ACTIVE"
     assert item["name"] == "after-review 2026-11-16"
+
+
+def test_failed_activation_callback_pauses_the_line_item(client: Any, emu: Any) -> None:
+    """The callback runs in the worker after `activate` failed for good: Airflow gives it the task."""
+    import importlib.util
+
+    from airflow_provider_twads.operators.line_items import UpdateLineItemOperator
+
+    spec = importlib.util.spec_from_file_location(
+        "launch_dag", REPO / "dags_examples/twads_campaign_launch.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    line_item = SEED["line_item_id"]  # seeded ACTIVE: as if the failed task's PUT had been applied
+    assert client.get_line_item(line_item)["entity_status"] == "ACTIVE"
+
+    task = UpdateLineItemOperator(task_id="activate", line_item_id=line_item, entity_status="ACTIVE")
+    module.pause_after_failed_activation({"task": task})
+
+    assert client.get_line_item(line_item)["entity_status"] == "PAUSED"
