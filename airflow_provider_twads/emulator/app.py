@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
@@ -250,6 +250,13 @@ class Emulator:
             request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
         )
         logged_query = {k: val for k, val in query_pairs if not k.startswith("oauth_")}
+        try:
+            # Read before any latency fault: a client that gives up meanwhile does not stop the request,
+            # as on a real server (so a timed-out write is really ambiguous).
+            body_bytes = await request.body()
+        except ClientDisconnect:  # gone before its body arrived: nothing to process, nobody to answer
+            self._record(generation, method, path, logged_query, None, None)
+            return Response(status_code=400)  # never sent
         fault = self.faults.pick(method, path)
         fault_kind = fault.kind if fault else None
         if fault is not None and fault.kind == "latency":
@@ -265,7 +272,6 @@ class Emulator:
                 response = self._fault_response(fault, headers, echo)
                 self._record(generation, method, path, logged_query, response.status_code, fault_kind)
                 return response
-            body_bytes = await request.body()
             with self._state_lock:
                 if generation != self.generation:
                     raise ApiError(

@@ -117,7 +117,8 @@ class AdminClient:
 
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The request log: ``seq``, ``method``, ``path``, ``query`` (no OAuth parameters), ``status``
-        (None when the connection was dropped), ``fault`` and ``time``."""
+        (None when no answer was sent: a drop fault, or the client left before its body arrived),
+        ``fault`` and ``time``."""
         return cast(
             list[dict[str, Any]], self._call("GET", "requests", query={"since": since} if since else None)
         )

@@ -68,3 +68,12 @@ def test_wait_idle_times_out_while_a_request_is_in_flight(api: Api, emu: Any) ->
         emu.admin.wait_idle(timeout=0.05)
     emu.admin.wait_idle()
     assert emu.admin.requests()[-1]["fault"] == "latency"  # no reset: it belongs to this generation
+
+
+def test_a_write_abandoned_during_latency_is_still_applied(api: Api, emu: Any) -> None:
+    """Without a reset, a client's timeout does not stop the server: the write is ambiguous, as for real."""
+    emu.admin.set_faults({"script": [{"kind": "latency", "seconds": 0.5}], "match": {"method": "POST"}})
+    _abandon(api, "POST", "line_items", **LINE_ITEM, name="late")
+    emu.admin.wait_idle()
+    assert _names(emu) == ["late"]
+    assert [(r["status"], r["fault"]) for r in emu.admin.requests()] == [(200, "latency")]
