@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -67,6 +68,25 @@ class Credentials:
     def secrets(self) -> tuple[str, str, str]:
         """The values that must never be shown (for masking)."""
         return (self.consumer_secret, self.access_token, self.access_token_secret)
+
+
+#: The longest request timeout accepted: sockets refuse absurd ones (``inf``, ``1e10``) with OverflowError.
+MAX_TIMEOUT = 86_400.0
+
+
+def parse_timeout(value: Any) -> float | None:
+    """A request timeout in seconds, or ``None`` when ``value`` is not one (not a number, not positive,
+    not finite, or over :data:`MAX_TIMEOUT`).
+
+    :param value: a number or a numeric string (a connection extra).
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT else None
 
 
 @dataclass(frozen=True)
@@ -263,12 +283,12 @@ class ClientCore:
             raise AdsApiValidationError(
                 "api_version", f"unsupported version {api_version!r}", allowed=vocab.API_VERSIONS
             )
-        try:
-            timeout = float(timeout)
-        except (TypeError, ValueError):
-            raise AdsApiValidationError("timeout", f"must be a number of seconds, got {timeout!r}") from None
-        if timeout <= 0:
-            raise AdsApiValidationError("timeout", f"must be positive, got {timeout}")
+        seconds = parse_timeout(timeout)
+        if seconds is None:
+            raise AdsApiValidationError(
+                "timeout", f"must be a positive number of seconds up to {MAX_TIMEOUT:g}, got {timeout!r}"
+            )
+        timeout = seconds
         self.credentials = credentials
         _REDACTOR.add(credentials.secrets())
         self.host = host

@@ -81,7 +81,7 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
     :param mask: whether to register the secrets with the secrets masker.
     :raises AdsApiValidationError: a field is missing or malformed (the error names it and how to set it).
     """
-    from airflow_provider_twads.api.core import Credentials
+    from airflow_provider_twads.api.core import MAX_TIMEOUT, Credentials, parse_timeout
 
     conn_id = conn.conn_id or AdsApiHook.default_conn_name
     try:
@@ -142,14 +142,12 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
         )
 
     raw_timeout = _extra(extras, "timeout")
-    try:
-        timeout = float(raw_timeout) if raw_timeout is not None else 30.0
-    except (TypeError, ValueError):
-        timeout = -1.0
-    if not timeout > 0:
+    timeout = parse_timeout(raw_timeout) if raw_timeout is not None else 30.0
+    if timeout is None:
         raise AdsApiValidationError(
             "timeout",
-            f"connection {conn_id!r}: timeout must be a positive number of seconds, got {raw_timeout!r}",
+            f"connection {conn_id!r}: timeout must be a positive number of seconds (up to {MAX_TIMEOUT:g}), "
+            f"got {raw_timeout!r}",
             hint=_how_to_set(conn_id, "Extra field timeout, e.g. 30"),
         )
 

@@ -58,3 +58,12 @@ def test_absurdly_nested_json_is_malformed_not_a_recursion_error() -> None:
     body = b'{"data":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     with pytest.raises(MalformedResponseError):
         core.handle_response(req, 200, {}, body)
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), "inf", 0, -1, "soon"])
+def test_a_timeout_no_socket_accepts_is_refused(timeout: Any) -> None:
+    from airflow_provider_twads.api.errors import AdsApiValidationError
+
+    with pytest.raises(AdsApiValidationError) as info:
+        AdsApiClient(CREDS, host="http://127.0.0.1:9", account_id="acc1", timeout=timeout)
+    assert info.value.parameter == "timeout"

@@ -91,6 +91,9 @@ def test_connection_from_uri(emu: Any, conn_env: Any) -> None:
         ({"access_token_secret": ""}, "access_token_secret", "access_token_secret"),
         ({"api_version": "10"}, "api_version", "11, 12"),
         ({"timeout": "soon"}, "timeout", "positive number"),
+        ({"timeout": "inf"}, "timeout", "positive number"),  # no socket takes an infinite timeout
+        ({"timeout": "1e400"}, "timeout", "positive number"),
+        ({"timeout": "nan"}, "timeout", "positive number"),
         ({"host": "ads-api.x.com/"}, "host", "https://ads-api.x.com"),
     ],
 )
