@@ -23,8 +23,11 @@ def client(conn: Conn) -> AdsApiClient:
 
 
 def warm_up(conn: Conn) -> None:
-    """Load what the first connection lookup imports lazily (an Airflow worker has it loaded already)."""
-    client(conn).close()
+    """Load what the first connection lookup and the first session import lazily (requests,
+    requests-oauthlib: an Airflow worker has them loaded already, and the floor imports them untimed)."""
+    c = client(conn)
+    c.session  # noqa: B018 - opening the session imports the HTTP stack
+    c.close()
 
 
 def _creates(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -36,7 +36,9 @@ def warm_up(conn: Conn) -> None:
     """Load what the first connection lookup imports lazily (an Airflow worker has it loaded already)."""
     from airflow_provider_twads.hooks.ads_api import AdsApiHook
 
-    AdsApiHook(twitter_ads_conn_id="twitter_ads_default").get_conn().close()
+    c = AdsApiHook(twitter_ads_conn_id="twitter_ads_default").get_conn()
+    c.session  # noqa: B018 - opening the session imports the HTTP stack, as for the floor
+    c.close()
 
 
 def _execute(operator: Any) -> Any:
