@@ -207,3 +207,23 @@ def test_id_filters_accept_a_rendered_xcom_list(emu, promoted):
     )
     assert sensor.poke({}).is_done
     assert {r["query"]["line_item_ids"] for r in list_gets(emu)} == {LINE_ITEM}
+
+
+class _FirstTry:
+    """What reschedule mode asks of the task instance (Airflow's DB keeps the first reschedule date)."""
+
+    def get_first_reschedule_date(self, context: Any) -> None:
+        return None
+
+
+def test_reschedule_mode_frees_the_slot_until_the_condition_holds(emu, promoted):
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    sensor = approval_sensor(mode="reschedule", poke_interval=30)
+    with pytest.raises(AirflowRescheduleException) as rescheduled:
+        sensor.execute({"ti": _FirstTry()})
+    assert rescheduled.value.reschedule_date is not None
+
+    emu.admin.set_approval({"status": "ACCEPTED"})
+    matched = sensor.execute({"ti": _FirstTry()})
+    assert set(matched) >= {pt["id"] for pt in promoted}
