@@ -159,15 +159,18 @@ def chart(
     ]
     for ax, (title, metric) in zip(axes, metrics, strict=True):
         for k, contender in enumerate(contenders):
-            ys, xs = [], []
+            ys, xs, notes = [], [], []
             for i, wl in enumerate(workloads):
                 cell = cells.get((wl, contender))
                 if cell and cell.runs:
                     ys.append(i + (k - (len(contenders) - 1) / 2) * height)
                     xs.append(metric(cell))
+                    # A contender that stopped early is cheap: say so on its bar, or it reads as a win.
+                    note = "" if cell.ok_runs == len(cell.runs) else f"  ✗ {cell.ok_runs}/{len(cell.runs)} ok"
+                    notes.append(note + (f", {cell.duplicates} dup" if cell.duplicates else ""))
             ax.barh(ys, xs, height=height, color=colors[contender], label=LABELS[contender])
-            for y, x in zip(ys, xs, strict=True):
-                ax.text(x, y, f" {x:.3g}", va="center", fontsize=7)
+            for y, x, note in zip(ys, xs, notes, strict=True):
+                ax.text(x, y, f" {x:.3g}{note}", va="center", fontsize=7)
         ax.set_xscale("log")
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
@@ -176,6 +179,13 @@ def chart(
     axes[0].invert_yaxis()
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(contenders), fontsize=9, frameon=False)
+    fig.text(
+        0.5,
+        0.01,
+        "✗ k/n ok: only k of n runs ended in the right state (the others stopped early or duplicated)",
+        ha="center",
+        fontsize=8,
+    )
     fig.subplots_adjust(left=0.23, right=0.98, top=0.86, bottom=0.08, wspace=0.12)
     fig.savefig(path, dpi=110)
     plt.close(fig)
