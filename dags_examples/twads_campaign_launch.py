@@ -133,6 +133,8 @@ with DAG(
         filters={"line_item_ids": [LINE_ITEM]},
         approval_status="ACCEPTED",
         deferrable=True,
+        # 2 s so that `make demo` (approval after 3 s) is quick. In production review takes minutes to
+        # hours and every poll reads every page against the read budget: poll every few minutes.
         poke_interval=2,
         timeout=6 * 60 * 60,
     )
