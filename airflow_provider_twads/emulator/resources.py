@@ -133,6 +133,27 @@ def _after_seconds(where: str, spec: dict[str, Any]) -> float:
     return float(number(f"{where}.{given[0]}", spec[given[0]], minimum=0))
 
 
+def _read_status(p: Params, creating: bool, changes: dict[str, Any]) -> None:
+    """``entity_status`` (DRAFT only on creation), or the older ``paused`` flag on updates; not both.
+
+    :param p: the request's parameter reader.
+    :param creating: True for a POST, False for a PUT.
+    :param changes: the record changes being built; the status goes there.
+    """
+    statuses = v.ENTITY_STATUSES if creating else v.UPDATABLE_ENTITY_STATUSES
+    status = p.enum("entity_status", statuses)
+    if status:
+        changes["entity_status"] = status
+    if not creating:
+        paused = p.boolean(v.LEGACY_PAUSED_PARAMETER)
+        if paused is not None:
+            if status:
+                raise ApiError(
+                    400, v.ERROR_EXCLUSIVE_PARAMETERS, "paused and entity_status are exclusive", "paused"
+                )
+            changes["entity_status"] = "PAUSED" if paused else "ACTIVE"
+
+
 @dataclass
 class Approval:
     """When and how promoted Tweets leave PENDING (set through the admin API)."""
@@ -370,18 +391,7 @@ class Resources:
         bo = p.enum("budget_optimization", v.BUDGET_OPTIMIZATIONS)
         if bo:
             changes["budget_optimization"] = bo
-        statuses = v.ENTITY_STATUSES if creating else v.UPDATABLE_ENTITY_STATUSES
-        status = p.enum("entity_status", statuses)
-        if status:
-            changes["entity_status"] = status
-        if not creating:
-            paused = p.boolean(v.LEGACY_PAUSED_PARAMETER)
-            if paused is not None:
-                if status:
-                    raise ApiError(
-                        400, v.ERROR_EXCLUSIVE_PARAMETERS, "paused and entity_status are exclusive", "paused"
-                    )
-                changes["entity_status"] = "PAUSED" if paused else "ACTIVE"
+        _read_status(p, creating, changes)
         po = p.string("purchase_order_number", max_len=v.PURCHASE_ORDER_NUMBER_MAX_LENGTH)
         if po is not None or p.has("purchase_order_number"):
             changes["purchase_order_number"] = po
@@ -527,18 +537,7 @@ class Resources:
         if changes.get("duration_in_days") not in (None, *v.DURATION_IN_DAYS):
             raise invalid("duration_in_days", f"duration_in_days must be one of {list(v.DURATION_IN_DAYS)}")
         put("frequency_cap", p.integer("frequency_cap", minimum=1, maximum=10_000))
-        statuses = v.ENTITY_STATUSES if creating else v.UPDATABLE_ENTITY_STATUSES
-        status = p.enum("entity_status", statuses)
-        if status:
-            changes["entity_status"] = status
-        if not creating:
-            paused = p.boolean(v.LEGACY_PAUSED_PARAMETER)
-            if paused is not None:
-                if status:
-                    raise ApiError(
-                        400, v.ERROR_EXCLUSIVE_PARAMETERS, "paused and entity_status are exclusive", "paused"
-                    )
-                changes["entity_status"] = "PAUSED" if paused else "ACTIVE"
+        _read_status(p, creating, changes)
         sd = p.boolean("standard_delivery")
         if sd is not None:
             changes["standard_delivery"] = sd
