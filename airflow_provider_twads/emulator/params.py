@@ -90,17 +90,28 @@ class Params:
         self.echo[name] = value if echo is None else echo
         return value
 
-    # ---- scalar types -------------------------------------------------------------------------------
-    def string(
-        self, name: str, *, required: bool = False, max_len: int = MAX_STRING, min_len: int = 0
-    ) -> Any:
-        """A string; ``""`` means "unset" (None) where a value is optional."""
+    def _take_present(self, name: str, required: bool) -> Any:
+        """The raw value, or None when absent or empty (an empty value is echoed as ``""``).
+
+        :param name: the parameter.
+        :param required: raise ``MISSING_PARAMETER`` when absent or empty.
+        """
         value = self._take(name)
         if value is None or value == "":
             if required:
                 raise missing(name)
             if value == "":
-                return self._store(name, None, "")
+                self._store(name, None, "")
+            return None
+        return value
+
+    # ---- scalar types -------------------------------------------------------------------------------
+    def string(
+        self, name: str, *, required: bool = False, max_len: int = MAX_STRING, min_len: int = 0
+    ) -> Any:
+        """A string; ``""`` means "unset" (None) where a value is optional."""
+        value = self._take_present(name, required)
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise invalid(name, f"Expected a string for {name}, got {type(value).__name__}")
@@ -111,12 +122,8 @@ class Params:
 
     def integer(self, name: str, *, required: bool = False, minimum: int = 0, maximum: int = LONG_MAX) -> Any:
         """An integer within [minimum, maximum]; ``""`` means "unset"."""
-        value = self._take(name)
-        if value is None or value == "":
-            if required:
-                raise missing(name)
-            if value == "":
-                return self._store(name, None, "")
+        value = self._take_present(name, required)
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise invalid(name, f"Expected an integer for {name}, got {value!r}")
@@ -147,12 +154,8 @@ class Params:
         legacy: Mapping[str, str | None] | None = None,
     ) -> Any:
         """One of ``allowed`` (or a legacy value, returned translated to today's name)."""
-        value = self._take(name)
-        if value is None or value == "":
-            if required:
-                raise missing(name)
-            if value == "":
-                return self._store(name, None, "")
+        value = self._take_present(name, required)
+        if value is None:
             return None
         if not isinstance(value, str):
             raise invalid(name, f"Expected a string for {name}, got {value!r}")
@@ -168,10 +171,8 @@ class Params:
 
     def time(self, name: str) -> Any:
         """An ISO 8601 time (a date means midnight UTC), normalised; ``""`` means "unset"."""
-        value = self._take(name)
-        if value is None or value == "":
-            if value == "":
-                return self._store(name, None, "")
+        value = self._take_present(name, required=False)
+        if value is None:
             return None
         if not isinstance(value, str) or len(value) > 40:
             raise invalid(name, f"Expected an ISO 8601 time for {name}, got {str(value)[:40]!r}")
