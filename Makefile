@@ -1,22 +1,39 @@
-# One-command workflows. Everything installs into .venv from pyproject.toml; nothing else is assumed.
+# One-command workflows. Everything installs into .venv from the two pyproject.toml files (the provider and
+# twads-emulator/); nothing else is assumed. uv installs in seconds on a warm cache; where uv cannot be had,
+# pip does the same job, slower.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+EMULATOR := twads-emulator
+# `uv` from PATH, else the one bootstrapped into .venv-tools, else pip.
+UV     := $(shell command -v uv 2>/dev/null)
+TOOLS  := .venv-tools
 
 .PHONY: demo test lint bench soak emulator clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+ifeq ($(UV),)
+	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv \
+	  && $(TOOLS)/bin/uv venv --quiet --python $(PYTHON) $(VENV) \
+	  || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
+else
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
+endif
 
-# Reinstall whenever pyproject.toml changes (new dependency, new extra).
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# install(<requirements>): uv if the venv was made by uv (no pip inside), pip otherwise.
+define install
+	@if [ -x $(BIN)/pip ]; then $(BIN)/python -m pip install --quiet $(1); \
+	else $(or $(UV),$(TOOLS)/bin/uv) pip install --quiet --python $(BIN)/python $(1); fi
+endef
+
+# Reinstall whenever a pyproject.toml changes (new dependency, new extra).
+$(STAMP): pyproject.toml $(EMULATOR)/pyproject.toml | $(BIN)/python
+	$(call install,-e '.[dev]' -e ./$(EMULATOR))
 	touch $(STAMP)
 
 $(VENV)/.installed-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(call install,-e '.[dev,bench]' -e ./$(EMULATOR))
 	touch $@
 
 test: $(STAMP)
@@ -26,8 +43,8 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_twads tests dags_examples benchmarks scripts
-	$(BIN)/ruff format --check airflow_provider_twads tests dags_examples benchmarks scripts
+	$(BIN)/ruff check airflow_provider_twads $(EMULATOR) tests dags_examples benchmarks scripts
+	$(BIN)/ruff format --check airflow_provider_twads $(EMULATOR) tests dags_examples benchmarks scripts
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-bench
@@ -40,4 +57,4 @@ emulator: $(STAMP)
 	$(BIN)/twads-emulator --host 127.0.0.1 --port 8765
 
 clean:
-	rm -rf $(VENV) .airflow
+	rm -rf $(VENV) $(TOOLS) .airflow

@@ -1,6 +1,6 @@
 """Apache Airflow provider for the X (formerly Twitter) Ads API.
 
-Importing this package is cheap: it imports nothing from Airflow, requests or the emulator, so that
+Importing this package is cheap: it imports nothing from Airflow or requests, so that
 Airflow's provider discovery and DAG parsing pay nothing for it.
 """
 
@@ -21,8 +21,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-twads",
         "name": "X Ads",
-        "description": "Hooks, operators, a deferrable sensor and a local emulator for the X (Twitter) Ads "
-        "API.",
+        "description": "Hooks, operators and a deferrable sensor for the X (Twitter) Ads API.",
         "versions": [__version__],
         "connection-types": [
             {

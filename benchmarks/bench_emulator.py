@@ -38,9 +38,9 @@ if str(ROOT) not in sys.path:
 from oauthlib.oauth1 import Client  # noqa: E402
 from requests_oauthlib import OAuth1Session  # noqa: E402
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED, EmulatorServer  # noqa: E402
-from airflow_provider_twads.emulator.oauth import EndpointVerifier, OAuthVerifier  # noqa: E402
-from airflow_provider_twads.emulator.seed import CONSUMERS, TOKENS  # noqa: E402
+from twads_emulator import DEFAULT_CREDENTIALS, SEED, EmulatorServer  # noqa: E402
+from twads_emulator.oauth import EndpointVerifier, OAuthVerifier  # noqa: E402
+from twads_emulator.seed import CONSUMERS, TOKENS  # noqa: E402
 
 C = DEFAULT_CREDENTIALS
 VERIFIERS = {"before": EndpointVerifier, "after": OAuthVerifier}

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED  # noqa: E402
-from airflow_provider_twads.emulator.server import AdminClient  # noqa: E402
+from twads_emulator import DEFAULT_CREDENTIALS, SEED  # noqa: E402
+from twads_emulator.server import AdminClient  # noqa: E402
 
 
 def _free_port() -> int:
@@ -48,7 +48,7 @@ def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
         [
             sys.executable,
             "-m",
-            "airflow_provider_twads.emulator.cli",
+            "twads_emulator.cli",
             "--port",
             str(port),
             "--log-level",

@@ -75,7 +75,7 @@ FAULTS: dict[str, Any] = {
 
 def conn_for(emu: Any, api_version: str = "12") -> Conn:
     """The connection details of the emulator's default credentials and account."""
-    from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+    from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
     return Conn(
         base_url=emu.base_url, account_id=SEED["account_id"], api_version=api_version, **DEFAULT_CREDENTIALS
@@ -116,7 +116,7 @@ def prepare(
     :param cache: kept between calls (the seeded listing is reused while the workload repeats)
     :param rate_limits: the limits of the rate-limited launch (default :data:`LOW_RATE_LIMITS`)
     """
-    from airflow_provider_twads.emulator import SEED
+    from twads_emulator import SEED
 
     if workload == w.LIST_LINE_ITEMS:
         # Listing does not change the state: seed once, then reset only the counters between runs.

@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from airflow_provider_twads.emulator import EmulatorServer
+    from twads_emulator import EmulatorServer
 
     sizes = harness.SMALL if args.quick else harness.FULL
     workloads = list(args.only or w.WORKLOADS)

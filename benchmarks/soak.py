@@ -652,8 +652,8 @@ def format_report(t: Totals) -> str:
 
 @contextmanager
 def _emulator() -> Iterator[Any]:
-    from airflow_provider_twads.emulator import EmulatorServer
-    from airflow_provider_twads.emulator.connection import connection_env
+    from twads_emulator import EmulatorServer
+    from twads_emulator.connection import connection_env
 
     with EmulatorServer(port=0) as server:
         os.environ.update(connection_env(server.base_url))

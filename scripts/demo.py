@@ -25,7 +25,7 @@ APPROVAL_DELAY_SECONDS = 3
 
 
 def _airflow_env(base_url: str) -> dict[str, str]:
-    from airflow_provider_twads.emulator.connection import connection_env
+    from twads_emulator.connection import connection_env
 
     env = dict(os.environ)
     env.update(
@@ -97,7 +97,7 @@ def _summary(
 
 def main() -> int:
     """Run the demo; the exit code is that of ``airflow dags test``."""
-    from airflow_provider_twads.emulator import EmulatorServer
+    from twads_emulator import EmulatorServer
 
     AIRFLOW_HOME.mkdir(exist_ok=True)
     started = time.monotonic()

@@ -25,7 +25,7 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_AIRFLOW_HOME / "dags"))
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Any]:
     """One emulator for the whole session, on a free loopback port."""
-    from airflow_provider_twads.emulator import EmulatorServer
+    from twads_emulator import EmulatorServer
 
     with EmulatorServer(port=0) as server:
         yield server
@@ -35,7 +35,7 @@ def emulator() -> Iterator[Any]:
 def _twitter_ads_default_conn(request: pytest.FixtureRequest) -> Iterator[None]:
     """Point ``twitter_ads_default`` at the session's emulator, through the environment (no DB needed)."""
     emulator = request.getfixturevalue("emulator")
-    from airflow_provider_twads.emulator.connection import connection_env
+    from twads_emulator.connection import connection_env
 
     ((name, value),) = connection_env(emulator.base_url).items()
     old = os.environ.get(name)
@@ -58,7 +58,7 @@ def emu(emulator: Any) -> Any:
 def client(emu: Any) -> Iterator[Any]:
     """An ``AdsApiClient`` on the freshly reset emulator."""
     from airflow_provider_twads.api.client import AdsApiClient, Credentials
-    from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+    from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
     c = AdsApiClient(
         Credentials(**DEFAULT_CREDENTIALS),

@@ -34,7 +34,7 @@ def sleeps() -> SleepRecorder:
 def make_client(emu: Any, sleeps: SleepRecorder) -> Iterator[Callable[..., Any]]:
     """Build an ``AdsApiClient`` on the reset emulator with recorded waits and no jitter."""
     from airflow_provider_twads.api.client import AdsApiClient, Credentials, RetryPolicy
-    from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+    from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
     made: list[Any] = []
 

@@ -18,8 +18,8 @@ from airflow_provider_twads.api.errors import (
     ServerError,
     UnauthorizedError,
 )
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
 from tests.api.conftest import api_requests
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 LINE_ITEM = {
     "campaign_id": SEED["campaign_id"],

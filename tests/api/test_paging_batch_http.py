@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_twads.api.errors import AmbiguousWriteError, BatchError
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
 from tests.api.conftest import api_requests
 from tests.api.test_client_http import LINE_ITEM
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 
 def _seed(emu: Any, n: int) -> None:

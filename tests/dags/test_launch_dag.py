@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_twads.emulator import SEED
+from twads_emulator import SEED
 
 REPO = Path(__file__).resolve().parents[2]
 CRITERIA = json.loads((REPO / "dags_examples/data/launch_targeting.json").read_text())["criteria"]
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.airflow_db
 
 def run_dag(emu: Any, dag_id: str, logical_date: str) -> subprocess.CompletedProcess[str]:
     """Run ``airflow dags test`` for ``dag_id`` against ``emu``; return the finished process."""
-    from airflow_provider_twads.emulator.connection import connection_env
+    from twads_emulator.connection import connection_env
 
     env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags_examples")}
     env.update(connection_env(emu.base_url))

@@ -9,7 +9,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1Session
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 
 class Api:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_twads.emulator import SEED, EmulatorServer
-from airflow_provider_twads.emulator.cli import main as cli_main
-from airflow_provider_twads.emulator.server import AdminError
+from twads_emulator import SEED, EmulatorServer
+from twads_emulator.cli import main as cli_main
+from twads_emulator.server import AdminError
 
 # (what is set, bad config, the key the error names, a value the error lists as allowed or None)
 BAD: list[tuple[str, Any, str, str | None]] = [

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 from oauthlib.oauth1 import SIGNATURE_TYPE_BODY, SIGNATURE_TYPE_QUERY
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, OTHER_CREDENTIALS, SEED
+from twads_emulator import DEFAULT_CREDENTIALS, OTHER_CREDENTIALS, SEED
 
 from .conftest import Api, error_codes, signer
 

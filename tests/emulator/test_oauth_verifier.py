@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from oauthlib.oauth1 import SIGNATURE_PLAINTEXT, SIGNATURE_TYPE_BODY, SIGNATURE_TYPE_QUERY
 from oauthlib.oauth1.rfc5849 import signature, utils
 
-from airflow_provider_twads.emulator import OTHER_CREDENTIALS
-from airflow_provider_twads.emulator.oauth import (
+from twads_emulator import OTHER_CREDENTIALS
+from twads_emulator.oauth import (
     EndpointVerifier,
     OAuthVerifier,
     SignedRequest,
@@ -26,7 +26,7 @@ from airflow_provider_twads.emulator.oauth import (
     parse_authorization,
     signature_base_string,
 )
-from airflow_provider_twads.emulator.seed import CONSUMERS, TOKENS
+from twads_emulator.seed import CONSUMERS, TOKENS
 
 from .conftest import signer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from airflow_provider_twads.emulator import SEED
+from twads_emulator import SEED
 
 from .conftest import error_codes
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_twads.emulator import SEED
+from twads_emulator import SEED
 
 from .conftest import LINE_ITEM, error_codes
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED, EmulatorServer
+from twads_emulator import DEFAULT_CREDENTIALS, SEED, EmulatorServer
 
 from .conftest import LINE_ITEM, Api
 
@@ -86,7 +86,7 @@ def _free_port() -> int:
 def test_cli_prints_credentials_and_serves(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_twads.emulator.cli", "--port", str(port),
+        [sys.executable, "-m", "twads_emulator.cli", "--port", str(port),
          "--log-level", "warning", "--rate-limits", '{"writes": 7}'],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -114,7 +114,7 @@ def test_cli_prints_credentials_and_serves(tmp_path: Path) -> None:
 
 def test_cli_refuses_bad_json() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_twads.emulator.cli", "--faults", "{nope"],
+        [sys.executable, "-m", "twads_emulator.cli", "--faults", "{nope"],
         capture_output=True,
         text=True,
         timeout=30,

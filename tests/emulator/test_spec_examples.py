@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from airflow_provider_twads.api.vocabulary import LEGACY_OBJECTIVES
+from twads_emulator.vocabulary import LEGACY_OBJECTIVES
 
 EXAMPLES = json.loads((Path(__file__).parent / "spec_examples.json").read_text())
 LEGACY_SOURCES = {"line-items.txt", "draft-campaigns-announcement.txt"}

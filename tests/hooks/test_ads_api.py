@@ -15,8 +15,8 @@ from urllib.parse import quote
 import pytest
 
 from airflow_provider_twads.api.errors import AdsApiError, AdsApiValidationError
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
 from airflow_provider_twads.hooks.ads_api import AdsApiHook
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 SECRETS = (
     DEFAULT_CREDENTIALS["consumer_secret"],

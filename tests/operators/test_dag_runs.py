@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 pytestmark = pytest.mark.airflow_db
 DAGS = Path(__file__).parent / "dags"

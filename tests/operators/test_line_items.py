@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from airflow_provider_twads.api.errors import AccountFeatureError, AdsApiValidationError, DraftEntityError
-from airflow_provider_twads.emulator import SEED
 from airflow_provider_twads.operators.line_items import (
     CreateLineItemOperator,
     DeleteLineItemOperator,
     UpdateLineItemOperator,
 )
 from airflow_provider_twads.reconcile import SettingsMismatchError
+from twads_emulator import SEED
 
 CAMPAIGN = SEED["empty_campaign_id"]
 BASE = {

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_twads.api.errors import AdsApiValidationError
-from airflow_provider_twads.emulator import SEED
 from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperator
+from twads_emulator import SEED
 
 LINE_ITEM = SEED["line_item_id"]
 TWEETS = [str(1_577_749_323_371_274_000 + i) for i in range(120)]

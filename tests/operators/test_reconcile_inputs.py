@@ -13,7 +13,7 @@ import pytest
 
 from airflow_provider_twads import reconcile
 from airflow_provider_twads.api.errors import AdsApiValidationError, MalformedResponseError
-from airflow_provider_twads.emulator import SEED
+from twads_emulator import SEED
 
 LINE_ITEM = SEED["line_item_id"]
 LINE_ITEM_SPEC = {

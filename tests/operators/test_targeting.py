@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_twads.api.errors import AdsApiValidationError
-from airflow_provider_twads.emulator import SEED
 from airflow_provider_twads.operators.line_items import CreateLineItemOperator
 from airflow_provider_twads.operators.targeting import BatchTargetingOperator
 from airflow_provider_twads.reconcile import PartialApplyError
+from twads_emulator import SEED
 
 LOCATION = {"targeting_type": "LOCATION", "targeting_value": "96683cc9126741d1"}
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 ACCOUNT = SEED["account_id"]
 RESOURCES = [

@@ -24,7 +24,7 @@ from airflow_provider_twads.api.errors import (
     BadRequestError,
     NotFoundError,
 )
-from airflow_provider_twads.emulator import SEED
+from twads_emulator import SEED
 
 FAST = settings(
     max_examples=25,

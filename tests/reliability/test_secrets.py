@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_twads.emulator import DEFAULT_CREDENTIALS, SEED
+from twads_emulator import DEFAULT_CREDENTIALS, SEED
 
 REPO = Path(__file__).resolve().parents[2]
 SECRETS = {k: v for k, v in DEFAULT_CREDENTIALS.items() if k != "consumer_key"}  # the key is public
@@ -100,8 +100,8 @@ def test_reprs_and_errors_leak_no_secret(emu: Any, client: Any) -> None:
 
     from airflow_provider_twads.api.client import AdsApiClient, Credentials
     from airflow_provider_twads.api.errors import AdsApiError, UnauthorizedError
-    from airflow_provider_twads.emulator.connection import connection_dict
     from airflow_provider_twads.hooks.ads_api import AdsApiHook, settings_from_connection
+    from twads_emulator.connection import connection_dict
 
     creds = Credentials(**DEFAULT_CREDENTIALS)
     texts = [repr(creds), str(creds), repr(client), repr(client.core), repr(client.stats)]

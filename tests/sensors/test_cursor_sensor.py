@@ -9,9 +9,9 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_twads.api.errors import AdsApiValidationError
-from airflow_provider_twads.emulator import SEED
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 from airflow_provider_twads.triggers.cursor import AdsCursorTrigger
+from twads_emulator import SEED
 
 LINE_ITEM = SEED["line_item_id"]
 TWEETS = [str(1_600_000_000_000_000_000 + i) for i in range(7)]

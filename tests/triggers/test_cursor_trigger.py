@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_twads.emulator import SEED
 from airflow_provider_twads.sensors.condition import Condition
 from airflow_provider_twads.triggers.cursor import AdsCursorTrigger
+from twads_emulator import SEED
 
 LINE_ITEM = SEED["line_item_id"]
 TWEETS = [str(1_700_000_000_000_000_000 + i) for i in range(5)]

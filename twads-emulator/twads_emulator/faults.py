@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_twads.emulator.config import (
+from twads_emulator.config import (
     ConfigError,
     array,
     boolean,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_twads.emulator.seed import ACCOUNT_ID, DEFAULT_CREDENTIALS
+from twads_emulator.seed import ACCOUNT_ID, DEFAULT_CREDENTIALS
 
 
 def connection_dict(

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_twads.emulator.config import LOG_LEVELS
+from twads_emulator.config import LOG_LEVELS
 
 
 def _json_arg(value: str) -> Any:
@@ -72,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, print the credentials and seeded IDs, serve until interrupted."""
     args = build_parser().parse_args(argv)
-    from airflow_provider_twads.emulator.seed import DEFAULT_CREDENTIALS, SEED
-    from airflow_provider_twads.emulator.server import EmulatorServer
+    from twads_emulator.seed import DEFAULT_CREDENTIALS, SEED
+    from twads_emulator.server import EmulatorServer
 
     try:
         server = EmulatorServer(

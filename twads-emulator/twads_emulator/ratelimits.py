@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twads.api.vocabulary import (
+from twads_emulator.config import ConfigError, check_object, number
+from twads_emulator.vocabulary import (
     RATE_LIMIT_ACCOUNT_READS,
     RATE_LIMIT_CATEGORIES,
     RATE_LIMIT_CORE_READS,
@@ -22,7 +23,6 @@ from airflow_provider_twads.api.vocabulary import (
     RATE_LIMIT_TOTAL_COUNT,
     RATE_LIMIT_WRITES,
 )
-from airflow_provider_twads.emulator.config import ConfigError, check_object, number
 
 # The user-level quota shown on account-level reads: "set at a high value representing a global quota for
 # your entire application" (rate-limiting.mdx). The page gives no figure; this one is the emulator's.

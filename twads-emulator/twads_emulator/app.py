@@ -24,15 +24,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from airflow_provider_twads.api import vocabulary as v
-from airflow_provider_twads.emulator.config import ConfigError, array, check_object, choice, number, string
-from airflow_provider_twads.emulator.faults import Fault, FaultInjector
-from airflow_provider_twads.emulator.oauth import FORM_CONTENT_TYPE, OAuthVerifier, SignedRequest
-from airflow_provider_twads.emulator.params import ApiError, Params, invalid
-from airflow_provider_twads.emulator.ratelimits import RateLimiter, classify
-from airflow_provider_twads.emulator.resources import Approval, BatchFailed, Context, Resources
-from airflow_provider_twads.emulator.seed import CONSUMERS, TOKENS, seed_entities
-from airflow_provider_twads.emulator.store import KINDS, Store
+from twads_emulator import vocabulary as v
+from twads_emulator.config import ConfigError, array, check_object, choice, number, string
+from twads_emulator.faults import Fault, FaultInjector
+from twads_emulator.oauth import FORM_CONTENT_TYPE, OAuthVerifier, SignedRequest
+from twads_emulator.params import ApiError, Params, invalid
+from twads_emulator.ratelimits import RateLimiter, classify
+from twads_emulator.resources import Approval, BatchFailed, Context, Resources
+from twads_emulator.seed import CONSUMERS, TOKENS, seed_entities
+from twads_emulator.store import KINDS, Store
 
 MAX_BODY = 2 * 1024 * 1024
 MAX_SEED = 1_000_000  # line items per admin seeding call

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_provider_twads.api.vocabulary import (
+from twads_emulator.vocabulary import (
     COUNT_DEFAULT,
     COUNT_MAX,
     COUNT_MIN,

@@ -17,8 +17,8 @@ from typing import Any, cast
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from airflow_provider_twads.emulator.app import ConnectionRegistry, Emulator
-from airflow_provider_twads.emulator.config import LOG_LEVELS, ConfigError, choice, number
+from twads_emulator.app import ConnectionRegistry, Emulator
+from twads_emulator.config import LOG_LEVELS, ConfigError, choice, number
 
 
 def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
@@ -124,7 +124,7 @@ class AdminClient:
         )
 
     def set_faults(self, config: dict[str, Any]) -> dict[str, Any]:
-        """Replace the fault configuration (see :mod:`airflow_provider_twads.emulator.faults`)."""
+        """Replace the fault configuration (see :mod:`twads_emulator.faults`)."""
         return cast(dict[str, Any], self._call("PUT", "faults", config))
 
     def clear_faults(self) -> dict[str, Any]:

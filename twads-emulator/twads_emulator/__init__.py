@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_twads.emulator.seed import DEFAULT_CREDENTIALS, OTHER_CREDENTIALS, SEED
+from twads_emulator.seed import DEFAULT_CREDENTIALS, OTHER_CREDENTIALS, SEED
 
 if TYPE_CHECKING:
-    from airflow_provider_twads.emulator.server import EmulatorServer
+    from twads_emulator.server import EmulatorServer
 
 __all__ = ["DEFAULT_CREDENTIALS", "OTHER_CREDENTIALS", "SEED", "EmulatorServer"]
 
@@ -20,7 +20,7 @@ __all__ = ["DEFAULT_CREDENTIALS", "OTHER_CREDENTIALS", "SEED", "EmulatorServer"]
 def __getattr__(name: str) -> Any:
     # uvicorn and Starlette load only when a server is wanted, not when the credentials are.
     if name == "EmulatorServer":
-        from airflow_provider_twads.emulator.server import EmulatorServer
+        from twads_emulator.server import EmulatorServer
 
         return EmulatorServer
     raise AttributeError(name)

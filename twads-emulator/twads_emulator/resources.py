@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_twads.api import vocabulary as v
-from airflow_provider_twads.emulator.config import ConfigError, boolean, check_object, choice, number
-from airflow_provider_twads.emulator.params import ApiError, Listing, Params, invalid, now_iso
-from airflow_provider_twads.emulator.seed import LOCALIZED_NAMES, TARGETING_VALUE_NAMES, line_item_defaults
-from airflow_provider_twads.emulator.store import Store
+from twads_emulator import vocabulary as v
+from twads_emulator.config import ConfigError, boolean, check_object, choice, number
+from twads_emulator.params import ApiError, Listing, Params, invalid, now_iso
+from twads_emulator.seed import LOCALIZED_NAMES, TARGETING_VALUE_NAMES, line_item_defaults
+from twads_emulator.store import Store
 
 # ---- response shapes (key order as in the current-*.mdx examples) ------------------------------------
 ACCOUNT_KEYS = (

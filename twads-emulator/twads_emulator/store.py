@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from airflow_provider_twads.emulator.seed import seed_entities
+from twads_emulator.seed import seed_entities
 
 KINDS = (
     "accounts",
