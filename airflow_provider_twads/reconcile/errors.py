@@ -1,0 +1,82 @@
+"""Reconciliation's errors, members of the provider's one error family.
+
+They subclass :class:`~airflow_provider_twads.api.errors.AdsApiError`, so ``except AdsApiError`` catches
+every error the provider raises, whether the API refused a request or reconciliation found that what exists
+does not match what was asked. They keep their messages as written, over several lines (one per setting or
+step), and pickle like the client's errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_provider_twads.api.errors import AdsApiError
+
+__all__ = ["PartialApplyError", "ReconcileError", "SettingsMismatchError", "format_diff"]
+
+
+class ReconcileError(AdsApiError):
+    """Base class of the errors raised by reconciliation (not by the API).
+
+    :param message: what is wrong and what to do about it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        # No method, path or status to head the line with: the message says it all, in its own lines.
+        return f"{self.message} | Hint: {self.hint}" if self.hint else self.message
+
+
+def format_diff(name: str, line_item_id: str, diff: Mapping[str, tuple[Any, Any]]) -> str:
+    """A readable account of a settings diff.
+
+    :param name: the line item name.
+    :param line_item_id: the existing line item's ID.
+    :param diff: as from :func:`~airflow_provider_twads.reconcile.line_items.diff_line_item`.
+    :return: several lines, one per differing setting.
+    """
+    lines = [f"Line item {name!r} (id {line_item_id}) exists with other settings:"]
+    for key, (have, want) in sorted(diff.items()):
+        lines.append(f"  {key}: existing {have!r}, requested {want!r}")
+    return "\n".join(lines)
+
+
+class SettingsMismatchError(ReconcileError):
+    """Line items with the requested names exist with other settings, and ``if_exists`` says not to update.
+
+    :param mismatches: ``(name, line_item_id, diff)`` per line item, ``diff`` as from
+        :func:`~airflow_provider_twads.reconcile.line_items.diff_line_item`.
+    :param immutable: ``True`` when some differing setting cannot be changed after creation.
+    """
+
+    def __init__(
+        self, mismatches: Sequence[tuple[str, str, Mapping[str, tuple[Any, Any]]]], *, immutable: bool = False
+    ) -> None:
+        self.mismatches = [(n, i, dict(d)) for n, i, d in mismatches]
+        self.immutable = immutable
+        parts = [format_diff(n, i, d) for n, i, d in self.mismatches]
+        if immutable:
+            parts.append(
+                "objective, placements, product_type and campaign_id cannot be changed after creation: "
+                "give the line item another name, or delete the existing one first."
+            )
+        else:
+            parts.append(
+                'Pass if_exists="update" to update the existing line item, or give this one another name.'
+            )
+        super().__init__("\n".join(parts))
+
+
+class PartialApplyError(ReconcileError):
+    """A multi-step write stopped part-way. The message says what was applied; a re-run completes the rest.
+
+    :param message: what failed and what was applied.
+    :param applied: what was applied before the failure (operator-specific summary).
+    """
+
+    def __init__(self, message: str, *, applied: Mapping[str, Any]) -> None:
+        self.applied = dict(applied)
+        super().__init__(message)

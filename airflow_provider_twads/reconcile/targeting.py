@@ -1,0 +1,353 @@
+"""Targeting criteria, keyed by ``(targeting_type, targeting_value, operator_type)`` per line item.
+
+Pure parts (the key, input validation, the per-line-item rules, the plan) take and return plain data;
+:func:`apply_targeting` reads what exists, plans, and applies the plan through batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_twads.api import spec as api_spec
+from airflow_provider_twads.api import vocabulary as vocab
+from airflow_provider_twads.api.batch import check_chunk_size
+from airflow_provider_twads.api.errors import (
+    AdsApiError,
+    AdsApiValidationError,
+    AmbiguousWriteError,
+    MalformedResponseError,
+)
+from airflow_provider_twads.reconcile._common import (
+    ChunkTracker,
+    Progress,
+    check_choice,
+    chunks,
+    entity_field,
+    noop,
+    write_missing,
+)
+from airflow_provider_twads.reconcile.errors import PartialApplyError
+
+if TYPE_CHECKING:
+    from airflow_provider_twads.api.client import AdsApiClient
+
+__all__ = [
+    "TARGETING_MODES",
+    "CriterionKey",
+    "TargetingPlan",
+    "apply_targeting",
+    "check_targeting_rules",
+    "criterion_key",
+    "normalize_criteria",
+    "plan_targeting",
+]
+
+TARGETING_MODES: tuple[str, ...] = ("add", "replace")
+CriterionKey = tuple[str, str, str]
+
+
+def criterion_key(criterion: Mapping[str, Any]) -> CriterionKey:
+    """The natural key of a targeting criterion within its line item.
+
+    :param criterion: a requested or existing criterion.
+    :return: ``(targeting_type, targeting_value, operator_type)``; the operator defaults to ``EQ``.
+    """
+    return (
+        str(criterion.get("targeting_type") or "").upper(),
+        str(criterion.get("targeting_value") if criterion.get("targeting_value") is not None else ""),
+        str(criterion.get("operator_type") or vocab.DEFAULT_OPERATOR_TYPE).upper(),
+    )
+
+
+def normalize_criteria(criteria: Any, *, parameter: str = "criteria") -> list[dict[str, str]]:
+    """Validate requested criteria and return them de-duplicated, in order, with ``operator_type`` set.
+
+    :param criteria: a list of dicts with ``targeting_type``, ``targeting_value`` and ``operator_type``
+        (default ``EQ``).
+    :param parameter: the parameter name, for error messages.
+    :return: ``[{"targeting_type", "targeting_value", "operator_type"}, ...]``.
+    """
+    operation = "targeting_criteria.batch"
+    if isinstance(criteria, Mapping) or not isinstance(criteria, Iterable) or isinstance(criteria, str):
+        raise AdsApiValidationError(parameter, "must be a list of dicts", operation=operation)
+    out: dict[CriterionKey, dict[str, str]] = {}
+    for pos, item in enumerate(criteria):
+        where = f"{parameter}[{pos}]"
+        if not isinstance(item, Mapping):
+            raise AdsApiValidationError(
+                where, f"must be a dict, got {type(item).__name__}", operation=operation
+            )
+        unknown = set(item) - {"targeting_type", "targeting_value", "operator_type"}
+        if unknown:
+            raise AdsApiValidationError(
+                f"{where}.{sorted(unknown)[0]}",
+                "is not a targeting criterion field",
+                allowed=("targeting_type", "targeting_value", "operator_type"),
+                operation=operation,
+            )
+        ttype, value, op = criterion_key(item)
+        check_choice(f"{where}.targeting_type", ttype, vocab.TARGETING_TYPES, operation=operation)
+        check_choice(f"{where}.operator_type", op, vocab.OPERATOR_TYPES, operation=operation)
+        if not value.strip():
+            raise AdsApiValidationError(f"{where}.targeting_value", "is required", operation=operation)
+        out.setdefault(
+            (ttype, value, op), {"targeting_type": ttype, "targeting_value": value, "operator_type": op}
+        )
+    return list(out.values())
+
+
+def check_targeting_rules(line_item_id: str, final: Sequence[Mapping[str, Any]]) -> None:
+    """Check the per-line-item rules on the set of criteria a line item would end with (existing + new).
+
+    One AGE bucket per line item; APP_LIST only with ``NE``; TV_SHOW needs a LOCATION criterion. The rules
+    are the client's (:func:`airflow_provider_twads.api.spec.check_targeting_set`); this adds which of the
+    criteria exist already and what to do about it.
+
+    :param line_item_id: the line item, for the message.
+    :param final: the criteria it would have.
+    :raises AdsApiValidationError: naming the rule and the criteria that break it.
+    """
+    try:
+        api_spec.check_targeting_set([], [{**c, "line_item_id": line_item_id} for c in final])
+    except AdsApiValidationError as err:
+        existing = [
+            f"{criterion_key(c)[0]} {criterion_key(c)[1]} (id {c['id']})" for c in final if c.get("id")
+        ]
+        if existing and any(t in str(err) for t in vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES):
+            err.hint = (
+                f"Existing on the line item: {', '.join(existing[:10])}. "
+                "Use mode='replace' to swap an existing criterion for a new one."
+            )
+        err.parameter = "criteria"
+        raise
+
+
+@dataclass
+class TargetingPlan:
+    """What to do on one line item.
+
+    :param line_item_id: the line item.
+    :param create: criteria to create (dicts with the natural-key fields), prerequisites first.
+    :param delete: existing criteria to delete.
+    :param unchanged: existing criteria that are already as requested.
+    """
+
+    line_item_id: str
+    create: list[dict[str, str]] = field(default_factory=list)
+    delete: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan_targeting(
+    line_item_id: str, existing: Sequence[Mapping[str, Any]], desired: Sequence[Mapping[str, Any]], mode: str
+) -> TargetingPlan:
+    """Compute (and check) the changes that bring a line item's criteria to the requested state.
+
+    :param line_item_id: the line item.
+    :param existing: its current non-deleted criteria, as the API returns them.
+    :param desired: the requested criteria (as from :func:`normalize_criteria`).
+    :param mode: ``add`` (create the missing ones) or ``replace`` (also delete the ones not requested).
+    :return: the plan; the rules are checked on the resulting set before anything is written.
+    """
+    check_choice("mode", mode, TARGETING_MODES, operation="targeting_criteria.batch")
+    have: dict[CriterionKey, Mapping[str, Any]] = {}
+    duplicates: list[Mapping[str, Any]] = []
+    for c in existing:
+        if c.get("deleted"):
+            continue
+        if criterion_key(c) in have:
+            duplicates.append(c)
+        else:
+            have[criterion_key(c)] = c
+    want = {criterion_key(c): c for c in desired}
+    plan = TargetingPlan(line_item_id)
+    plan.unchanged = [dict(have[k]) for k in want if k in have]
+    # Prerequisites (LOCATION for TV_SHOW) first: the API checks them when each criterion is created.
+    prereqs = set(vocab.TARGETING_TYPE_PREREQUISITES.values())
+    plan.create = sorted(
+        ({"line_item_id": line_item_id, **dict(c)} for k, c in want.items() if k not in have),
+        key=lambda c: c["targeting_type"] not in prereqs,
+    )
+    if mode == "replace":
+        plan.delete = [dict(c) for k, c in have.items() if k not in want] + [dict(c) for c in duplicates]
+        final: list[Mapping[str, Any]] = [*plan.unchanged, *plan.create]
+    else:
+        final = [*have.values(), *plan.create]
+    check_targeting_rules(line_item_id, final)
+    return plan
+
+
+def _targeting_operations(plans: Sequence[TargetingPlan]) -> list[dict[str, Any]]:
+    """Order operations so that each batch is valid when applied in sequence, narrowing before widening.
+
+    1. deletes that make room (a replaced AGE bucket), 2. creates (prerequisites first), 3. other deletes.
+    Deleting the rest last means an interrupted replace leaves extra criteria rather than missing ones.
+    """
+    single = set(vocab.SINGLE_PER_LINE_ITEM_TARGETING_TYPES)
+    first: list[dict[str, Any]] = []
+    creates: list[dict[str, Any]] = []
+    last: list[dict[str, Any]] = []
+    for plan in plans:
+        for c in plan.delete:
+            op = {"operation_type": "Delete", "params": {"targeting_criterion_id": str(c["id"])}}
+            (first if criterion_key(c)[0] in single else last).append(op)
+        creates.extend({"operation_type": "Create", "params": dict(c)} for c in plan.create)
+    prereqs = set(vocab.TARGETING_TYPE_PREREQUISITES.values())
+    creates.sort(key=lambda op: op["params"]["targeting_type"] not in prereqs)
+    return first + creates + last
+
+
+def _precheck_targeting(desired: Sequence[Mapping[str, Any]], mode: str) -> None:
+    """The rules the request alone can break, checked before any HTTP call.
+
+    In ``replace`` mode the request is the final set; in ``add`` mode existing criteria only add to it,
+    so a rule on "at most one" is already broken by the request itself.
+    """
+    if mode == "replace":
+        check_targeting_rules("(each line item)", desired)
+        return
+    api_spec.check_targeting_set([], desired, check_prerequisites=False)
+
+
+def _list_criteria(client: AdsApiClient, line_item_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {li: [] for li in line_item_ids}
+    for chunk in chunks(list(line_item_ids), vocab.MAX_IDS_PER_FILTER):
+        for c in client.list_targeting_criteria(list(chunk), count=vocab.BULK_READ_COUNT):
+            if not c.get("deleted"):
+                entity_field(c, "id", "targeting criterion")
+                found.setdefault(str(c.get("line_item_id")), []).append(c)
+    return found
+
+
+def _record_targeting(
+    ops: Sequence[Mapping[str, Any]],
+    created: list[str],
+    deleted: list[str],
+    offset: int,
+    results: Sequence[Mapping[str, Any]],
+) -> None:
+    for op, res in zip(ops[offset:], results, strict=False):
+        (created if op["operation_type"] == "Create" else deleted).append(
+            entity_field(res, "id", "criterion")
+        )
+
+
+@dataclass
+class _TargetingRun:
+    """One :func:`apply_targeting` call: reads and plans, writes the plan, and keeps count of what it did.
+
+    After an ambiguous batch, :meth:`plan` reads again: what the batch applied shows up as existing
+    criteria, and the new plan holds only what is still to do.
+    """
+
+    client: AdsApiClient
+    ids: list[str]
+    desired: list[dict[str, str]]
+    mode: str
+    chunk_size: int
+    progress: Progress
+    created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    initial_ids: set[str] | None = None
+    tracker: ChunkTracker | None = None
+
+    def summary(self) -> dict[str, list[str]]:
+        return {"created": self.created, "deleted": self.deleted, "unchanged": self.unchanged}
+
+    def plan(self) -> list[dict[str, Any]]:
+        """Read the criteria, account for what an earlier batch did, and return the operations left."""
+        existing = _list_criteria(self.client, self.ids)
+        current_ids = {str(c["id"]) for cs in existing.values() for c in cs}
+        plans = [plan_targeting(li, existing.get(li, []), self.desired, self.mode) for li in self.ids]
+        if self.initial_ids is None:
+            self.initial_ids = current_ids
+            self.unchanged = [str(c["id"]) for p in plans for c in p.unchanged]
+        else:  # after an ambiguous batch: account for what it did
+            new = [str(c["id"]) for p in plans for c in p.unchanged if str(c["id"]) not in self.initial_ids]
+            self.created = list(dict.fromkeys([*self.created, *new]))
+            self.deleted = list(dict.fromkeys([*self.deleted, *(self.initial_ids - current_ids)]))
+        ops = _targeting_operations(plans)
+        if ops:
+            n_create = sum(1 for op in ops if op["operation_type"] == "Create")
+            self.progress(
+                f"Targeting: {n_create} to create, {len(ops) - n_create} to delete, {len(self.unchanged)} "
+                f"unchanged, on {len(self.ids)} line item(s), in batches of up to {self.chunk_size}"
+            )
+        return ops
+
+    def write(self, ops: list[dict[str, Any]]) -> None:
+        record = partial(_record_targeting, ops, self.created, self.deleted)
+        self.tracker = ChunkTracker("Targeting", "operations", len(ops), self.progress, record)
+        self.client.batch("targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker)
+
+    def look(self, _ops: list[dict[str, Any]], _err: AmbiguousWriteError) -> list[dict[str, Any]]:
+        self.progress("A targeting batch ended ambiguously; re-reading the criteria before going on")
+        return self.plan()
+
+    def fail(self, err: AdsApiError, ops: list[dict[str, Any]]) -> PartialApplyError:
+        done = self.tracker.done if self.tracker is not None else 0
+        if isinstance(err, AmbiguousWriteError):
+            message = (
+                f"Targeting batches kept ending ambiguously: {err}\n"
+                f"Applied so far: created {len(self.created)}, deleted {len(self.deleted)}. "
+                "Re-run the task to complete the rest."
+            )
+        elif isinstance(err, MalformedResponseError):  # from reading an applied batch's results
+            message = (
+                f"Targeting: the results of an applied batch could not be read: {err}\nApplied: "
+                f"{done} of {len(ops)} operations before that batch, and that batch itself. Re-run "
+                "the task: it reads the criteria that exist and completes the rest."
+            )
+        else:
+            message = (
+                f"Targeting failed: {err}\nApplied before the failure: {done} of {len(ops)} "
+                f"operations (created {len(self.created)}, deleted {len(self.deleted)}); the failed batch "
+                "was not applied (a batch succeeds or fails as a whole). Re-run the task: it skips the "
+                "criteria that exist and completes the rest."
+            )
+        return PartialApplyError(message, applied=self.summary())
+
+
+def apply_targeting(
+    client: AdsApiClient,
+    line_item_ids: Sequence[str],
+    criteria: Sequence[Mapping[str, Any]],
+    *,
+    mode: str = "add",
+    chunk_size: int = vocab.MAX_TARGETING_CRITERIA_PER_BATCH,
+    progress: Progress = noop,
+) -> dict[str, list[str]]:
+    """Bring the targeting criteria of line items to the requested set, through batches.
+
+    Everything is validated (input and per-line-item rules on existing + new criteria) before the first
+    write. Criteria that exist are skipped, so a re-run after a failed batch completes the rest. A batch
+    that ends ambiguously is followed by a fresh read and a new plan for what remains.
+
+    :param client: the API client.
+    :param line_item_ids: the line items; the same criteria apply to each.
+    :param criteria: the requested criteria (see :func:`normalize_criteria`).
+    :param mode: ``add`` or ``replace``.
+    :param chunk_size: operations per batch request (at most 500).
+    :param progress: receives progress lines (batch k of n, items done of total).
+    :return: ``{"created": [...], "deleted": [...], "unchanged": [...]}`` criterion IDs.
+    """
+    operation = "targeting_criteria.batch"
+    check_choice("mode", mode, TARGETING_MODES, operation=operation)
+    check_chunk_size(chunk_size, vocab.MAX_TARGETING_CRITERIA_PER_BATCH, operation=operation)
+    ids = list(dict.fromkeys(str(i) for i in line_item_ids))
+    if not ids:
+        raise AdsApiValidationError(
+            "line_item_ids", "at least one line item ID is required", operation=operation
+        )
+    desired = normalize_criteria(criteria)
+    _precheck_targeting(desired, mode)
+
+    run = _TargetingRun(client, ids, desired, mode, chunk_size, progress)
+    ops = run.plan()
+    if ops:
+        write_missing(ops, run.write, run.look, fail=run.fail)
+    return run.summary()
