@@ -4,7 +4,8 @@ looks before writing again after an ambiguous write.
 The loop, :func:`write_missing`, is the place where "never blindly re-send" lives: a write that may or may
 not have been applied (:class:`~airflow_provider_twads.api.errors.AmbiguousWriteError`) is followed by a
 read by natural key, and only what is still missing is written again. Each resource module gives it three
-functions: how to write, how to look, and what to raise when it fails.
+functions: how to write, how to look, and what to raise when it fails. The same natural-key reads are what
+a step that converges after writing (several writers on one key) would read back.
 """
 
 from __future__ import annotations
