@@ -47,9 +47,8 @@ def test_quick_start_parses() -> None:
 
 
 def slug(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[`*_]{1,2}(?=\S)|(?<=\S)[`*_]{1,2}", "", heading.strip()).lower()
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    """GitHub's anchor for a heading: lower case, punctuation but _ and - dropped, spaces to hyphens."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip()).lower()
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
@@ -95,7 +94,8 @@ def test_relative_links_resolve(page: Path) -> None:
 def test_link_checker_sees_a_broken_link(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
-        "# Title\n## A `code` heading\n[ok](#a-code-heading) [bad](nowhere.md) [gone](#nope)\n"
+        "# Title\n## The `twitter_ads` **connection**\n[ok](#the-twitter_ads-connection) [bad](nowhere.md)\n"
+        "[gone](#nope) `[in inline code](ignored.md)`\n"
         "```\n[in code](ignored.md)\n```\n"
     )
     problems = [why for t in links(page) if (why := missing(page, t))]
