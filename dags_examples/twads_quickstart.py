@@ -21,15 +21,15 @@ with DAG(
     create = CreateLineItemOperator(  # created PAUSED: nothing spends yet
         task_id="create",
         campaign_id="8gdx6",
-        # The run's day: its logical date, or when it was triggered (a manual run without one). Retries
-        # render the same day, so the name (the natural key within the campaign) finds an earlier try's work.
-        name="quickstart {{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+        # The day the run was due or triggered: every run has one, logical date or not, and its retries
+        # render the same, so the name (the natural key within the campaign) finds an earlier try's work.
+        name="quickstart {{ dag_run.run_after | ds }}",
         objective="ENGAGEMENTS",
         placements=["ALL_ON_TWITTER"],
         bid_strategy="AUTO",
         # A one-week flight from the next midnight UTC.
-        start_time="{{ macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, 1) }}T00:00:00Z",
-        end_time="{{ macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, 8) }}T00:00:00Z",
+        start_time="{{ macros.ds_add(dag_run.run_after | ds, 1) }}T00:00:00Z",
+        end_time="{{ macros.ds_add(dag_run.run_after | ds, 8) }}T00:00:00Z",
     )
     targeting = BatchTargetingOperator(
         task_id="targeting",

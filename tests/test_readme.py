@@ -159,9 +159,12 @@ def test_quick_start_runs_manually_without_a_logical_date_and_converges(
 
 
 @pytest.mark.airflow_db
-def test_quick_start_runs_for_a_logical_date(emu: Any, quickstart_dag: Any) -> None:
-    # A scheduled run (or a manual one given a date) launches for its logical date's day.
-    run = quickstart_dag.test(logical_date=pendulum.datetime(2026, 3, 1, tz="UTC"))
+def test_quick_start_launches_for_the_day_a_run_was_due(emu: Any, quickstart_dag: Any) -> None:
+    # A scheduled run on a timetable with data intervals: its logical date is a week before it is due.
+    run = quickstart_dag.test(
+        logical_date=pendulum.datetime(2026, 2, 22, tz="UTC"),
+        run_after=pendulum.datetime(2026, 3, 1, tz="UTC"),
+    )
     assert run.state == "success"
     (li,) = launched(emu, "quickstart 2026-03-01")
     assert (li["start_time"], li["end_time"]) == ("2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z")
