@@ -628,7 +628,7 @@ def soak(
 
 
 def format_report(t: Totals) -> str:
-    """The soak's figures as printed (and as recorded in docs/readme/reliability.md)."""
+    """The soak's figures as printed (and as recorded in docs/reliability.md)."""
     faults = ", ".join(f"{k} {t.faults.get(k, 0)}" for k in FAULT_KINDS)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(t.failure_reasons.items())) or "none"
     failed = t.runs - t.succeeded
