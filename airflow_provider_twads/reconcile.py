@@ -35,6 +35,7 @@ from airflow_provider_twads.api.errors import (
     MalformedResponseError,
     NotFoundError,
 )
+from airflow_provider_twads.api.params import LINE_ITEM_UPDATE_FIELDS
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -676,7 +677,7 @@ def update_line_item(
         raise AdsApiValidationError(
             "changes",
             "nothing to update",
-            allowed=vocab.LINE_ITEM_UPDATE_FIELDS,
+            allowed=LINE_ITEM_UPDATE_FIELDS,
             operation="line_items.update",
         )
     current = client.get_line_item(line_item_id)
