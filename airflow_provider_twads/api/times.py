@@ -45,12 +45,16 @@ def _parse_text(text: str) -> tuple[str | None, str]:
         try:
             import pendulum
 
-            value = pendulum.parse(text)
+            # exact: a time of day stays a time (not "today at noon", which would change every day).
+            value = pendulum.parse(text, exact=True)
         except Exception:
             return None, _NOT_ISO
-        if not isinstance(value, datetime):  # a date, time or duration is not a point in time
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):  # e.g. "2024-05" or an ordinal date: midnight, like any date
+            parsed = datetime(value.year, value.month, value.day)
+        else:  # a time of day, a duration or an interval is not a point in time
             return None, "is not a point in time"
-        parsed = value
     formatted = _format(parsed)
     return (formatted, "") if formatted else (None, "is out of range")
 
