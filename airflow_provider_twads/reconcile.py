@@ -35,7 +35,7 @@ from airflow_provider_twads.api.errors import (
     MalformedResponseError,
     NotFoundError,
 )
-from airflow_provider_twads.api.params import LINE_ITEM_UPDATE_FIELDS
+from airflow_provider_twads.api.params.fields import LINE_ITEM_UPDATE_FIELDS
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient

@@ -8,7 +8,8 @@ times in :mod:`~airflow_provider_twads.api.times`.
 
 from __future__ import annotations
 
-from airflow_provider_twads.api.params import ENDPOINTS, Endpoint, Param, endpoint
+from airflow_provider_twads.api.params.endpoints import ENDPOINTS, endpoint
+from airflow_provider_twads.api.params.model import Endpoint, Param
 from airflow_provider_twads.api.validation import check_targeting_set, validate, validate_batch
 
 __all__ = [

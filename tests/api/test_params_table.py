@@ -11,19 +11,15 @@ import pytest
 from airflow_provider_twads.api import spec
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.errors import AdsApiValidationError
-from airflow_provider_twads.api.params import (
-    ENDPOINTS,
+from airflow_provider_twads.api.params.docs import PARAMS_MARKER, describe, document_params
+from airflow_provider_twads.api.params.endpoints import ENDPOINTS
+from airflow_provider_twads.api.params.fields import (
     LINE_ITEM_CREATE_ONLY_FIELDS,
     LINE_ITEM_FIELDS,
+    LINE_ITEM_UPDATE,
     LINE_ITEM_UPDATE_FIELDS,
-    Endpoint,
-    Kind,
-    Param,
-    Rule,
-    RuleKind,
 )
-from airflow_provider_twads.api.params.docs import PARAMS_MARKER, describe, document_params
-from airflow_provider_twads.api.params.fields import LINE_ITEM_UPDATE
+from airflow_provider_twads.api.params.model import Endpoint, Kind, Param, Rule, RuleKind
 from airflow_provider_twads.api.values import check_value
 from airflow_provider_twads.operators.line_items import (
     LINE_ITEM_PARAMS,

@@ -7,28 +7,7 @@
 - :mod:`~airflow_provider_twads.api.params.endpoints`: every operation, by name (:data:`ENDPOINTS`).
 - :mod:`~airflow_provider_twads.api.params.docs`: operator docstrings generated from the table.
 
-Pure data: checking values against it is :mod:`airflow_provider_twads.api.validation`'s job.
+Pure data: checking values against it is :mod:`airflow_provider_twads.api.validation`'s job. Import from
+the submodules: the operators (imported when DAG files are parsed) need only ``fields`` and ``docs``, not
+every endpoint nor the error classes.
 """
-
-from __future__ import annotations
-
-from airflow_provider_twads.api.params.endpoints import ENDPOINTS, endpoint
-from airflow_provider_twads.api.params.fields import (
-    LINE_ITEM_CREATE_ONLY_FIELDS,
-    LINE_ITEM_FIELDS,
-    LINE_ITEM_UPDATE_FIELDS,
-)
-from airflow_provider_twads.api.params.model import Endpoint, Kind, Param, Rule, RuleKind
-
-__all__ = [
-    "ENDPOINTS",
-    "LINE_ITEM_CREATE_ONLY_FIELDS",
-    "LINE_ITEM_FIELDS",
-    "LINE_ITEM_UPDATE_FIELDS",
-    "Endpoint",
-    "Kind",
-    "Param",
-    "Rule",
-    "RuleKind",
-    "endpoint",
-]
