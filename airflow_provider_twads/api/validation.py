@@ -9,8 +9,8 @@ allowed values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableSet, Sequence
-from typing import Any, assert_never
+from collections.abc import Callable, Iterable, Mapping, MutableSet, Sequence
+from typing import Any
 
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.errors import AdsApiValidationError
@@ -30,41 +30,67 @@ def _matches(value: Any, values: tuple[Any, ...]) -> bool:
     return value in values
 
 
-def _violation(rule: Rule, out: Mapping[str, Any]) -> tuple[str, str] | None:
-    """``(parameter, what is wrong)`` when ``out`` breaks ``rule``, else ``None``.
+# Each rule kind's check: ``(parameter, what is wrong)`` when ``out`` breaks the rule, else ``None``. A
+# conditional rule is only checked when its condition parameter has a value (``cond``): on an update an
+# absent one is unknown here, and the server checks it.
+_Violation = tuple[str, str] | None
 
-    A conditional rule whose condition parameter is absent does not apply (on an update it is unknown
-    here, and the server checks it).
-    """
+
+def _exclusive(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
+    present = [p for p in rule.params if out.get(p) not in (None, False)]
+    return (present[1], f"cannot be combined with {present[0]}") if len(present) > 1 else None
+
+
+def _required_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
     first = rule.params[0]
-    cond = out.get(rule.when) if rule.when else None
-    match rule.kind:
-        case RuleKind.EXCLUSIVE:
-            present = [p for p in rule.params if out.get(p) not in (None, False)]
-            if len(present) > 1:
-                return present[1], f"cannot be combined with {present[0]}"
-        case RuleKind.REQUIRED_WHEN:
-            if cond is not None and _matches(cond, rule.values) and out.get(first) in (None, "", []):
-                return first, "is required here"
-        case RuleKind.ONE_OF_WHEN:
-            if cond is not None and _matches(cond, rule.values) and not any(out.get(p) for p in rule.params):
-                return first, f"one of {', '.join(rule.params)} is required here"
-        case RuleKind.ONLY_WHEN:
-            if out.get(first) is not None and cond is not None and not _matches(cond, rule.values):
-                return first, f"not allowed with {rule.when}={cond}"
-        case RuleKind.NOT_VALUE_WHEN:
-            if out.get(first) in rule.forbidden and cond is not None and _matches(cond, rule.values):
-                return first, f"{out[first]} is not allowed with {rule.when}={cond}"
-        case RuleKind.VALUE_ONLY_WHEN:
-            if out.get(first) in rule.forbidden and cond is not None and not _matches(cond, rule.values):
-                return first, f"{out[first]} is not allowed with {rule.when}={cond}"
-        case RuleKind.NOT_GREATER:
-            a, b = out.get(rule.params[0]), out.get(rule.params[1])
-            if a is not None and b is not None and a > b:
-                return first, f"{a} > {rule.params[1]} {b}"
-        case _ as unreachable:
-            assert_never(unreachable)
+    missing = out.get(first) in (None, "", [])
+    return (first, "is required here") if missing and _matches(cond, rule.values) else None
+
+
+def _one_of_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
+    if _matches(cond, rule.values) and not any(out.get(p) for p in rule.params):
+        return rule.params[0], f"one of {', '.join(rule.params)} is required here"
     return None
+
+
+def _only_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
+    first = rule.params[0]
+    if out.get(first) is not None and not _matches(cond, rule.values):
+        return first, f"not allowed with {rule.when}={cond}"
+    return None
+
+
+def _not_value_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
+    first = rule.params[0]
+    if out.get(first) in rule.forbidden and _matches(cond, rule.values):
+        return first, f"{out[first]} is not allowed with {rule.when}={cond}"
+    return None
+
+
+def _value_only_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
+    first = rule.params[0]
+    if out.get(first) in rule.forbidden and not _matches(cond, rule.values):
+        return first, f"{out[first]} is not allowed with {rule.when}={cond}"
+    return None
+
+
+def _not_greater(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
+    a, b = out.get(rule.params[0]), out.get(rule.params[1])
+    if a is not None and b is not None and a > b:
+        return rule.params[0], f"{a} > {rule.params[1]} {b}"
+    return None
+
+
+# Looked up once per rule (a dict lookup is cheaper than comparing against each enum member in turn).
+_RULE_CHECKS: dict[RuleKind, Callable[[Rule, Mapping[str, Any], Any], _Violation]] = {
+    RuleKind.EXCLUSIVE: _exclusive,
+    RuleKind.REQUIRED_WHEN: _required_when,
+    RuleKind.ONE_OF_WHEN: _one_of_when,
+    RuleKind.ONLY_WHEN: _only_when,
+    RuleKind.NOT_VALUE_WHEN: _not_value_when,
+    RuleKind.VALUE_ONLY_WHEN: _value_only_when,
+    RuleKind.NOT_GREATER: _not_greater,
+}
 
 
 def validate(
@@ -115,9 +141,12 @@ def validate(
             allowed = p.choices or None
             raise AdsApiValidationError(name, "is required", allowed=allowed, operation=operation)
     for rule in ep.rules:
-        if rule.when is not None and out.get(rule.when) is None:
-            continue  # a conditional rule never applies without its condition's value
-        broken = _violation(rule, out)
+        cond = None
+        if rule.when is not None:
+            cond = out.get(rule.when)
+            if cond is None:
+                continue  # a conditional rule never applies without its condition's value
+        broken = _RULE_CHECKS[rule.kind](rule, out, cond)
         if broken:
             raise AdsApiValidationError(broken[0], f"{broken[1]}: {rule.why}", operation=operation)
     if operation == "targeting_criteria.create":

@@ -86,6 +86,57 @@ def test_every_kind_is_checked_and_normalised(kind: Kind) -> None:
     assert check_value("p", p, value, "x.create") == expected
 
 
+LINE_ITEM = {
+    "campaign_id": "c1",
+    "objective": "ENGAGEMENTS",
+    "product_type": "PROMOTED_TWEETS",
+    "placements": "ALL_ON_TWITTER",
+}
+# One broken rule per rule kind: (kind, operation, params, the parameter the error names).
+BROKEN_RULES: list[tuple[RuleKind, str, dict[str, Any], str]] = [
+    (RuleKind.EXCLUSIVE, "campaigns.list", {"cursor": "c", "with_total_count": True}, "with_total_count"),
+    (RuleKind.REQUIRED_WHEN, "line_items.update", {"bid_strategy": "MAX"}, "bid_amount_local_micro"),
+    (
+        RuleKind.ONE_OF_WHEN,
+        "line_items.create",
+        {**LINE_ITEM, "objective": "APP_INSTALLS"},
+        "android_app_store_identifier",
+    ),
+    (
+        RuleKind.ONLY_WHEN,
+        "line_items.create",
+        {**LINE_ITEM, "objective": "WEBSITE_CLICKS", "frequency_cap": 3},
+        "frequency_cap",
+    ),
+    (
+        RuleKind.NOT_VALUE_WHEN,
+        "line_items.create",
+        {**LINE_ITEM, "objective": "REACH", "bid_strategy": "MAX", "bid_amount_local_micro": 1},
+        "bid_strategy",
+    ),
+    (
+        RuleKind.VALUE_ONLY_WHEN,
+        "line_items.create",
+        {**LINE_ITEM, "bid_strategy": "TARGET", "bid_amount_local_micro": 1},
+        "bid_strategy",
+    ),
+    (
+        RuleKind.NOT_GREATER,
+        "line_items.update",
+        {"daily_budget_amount_local_micro": 2, "total_budget_amount_local_micro": 1},
+        "daily_budget_amount_local_micro",
+    ),
+]
+
+
+def test_every_rule_kind_is_enforced() -> None:
+    assert {case[0] for case in BROKEN_RULES} == set(RuleKind), "a rule kind without a case here"
+    for kind, operation, params, parameter in BROKEN_RULES:
+        with pytest.raises(AdsApiValidationError) as info:
+            spec.validate(operation, params)
+        assert info.value.parameter == parameter, kind
+
+
 # ---------------------------------------------------------------------------------------------------------
 # One list of line item fields
 # ---------------------------------------------------------------------------------------------------------
