@@ -498,7 +498,7 @@ class ClientCore:
             retry_after=retry_after,
             category=req.bucket,
         )
-        if req.method == "POST" and status in (500, 502, 504):
+        if req.method == "POST" and status in vocab.AMBIGUOUS_WRITE_STATUSES:
             raise self._ambiguous(req, f"HTTP {status}: {err.message}", status=status, cause=err)
         raise err
 

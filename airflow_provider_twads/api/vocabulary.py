@@ -1,8 +1,9 @@
 """The Ads API's vocabulary as pure data, taken from ``../shared/spec`` (the API contract).
 
-This module is shared by the client (validation, chunking, pacing) and by the emulator (enforcement), so
-that both speak exactly the same language. It imports nothing beyond the standard library and holds no
-logic: only names, enums, renames and limits. Keep names stable; append rather than rename.
+The client's parameter table, validation, chunking and pacing read it. The emulator keeps its own copy
+(``twads_emulator/vocabulary.py``), so that its enforcement can catch the client being wrong. It imports
+nothing beyond the standard library and holds no logic: only names, enums, renames and limits. Keep names
+stable; append rather than rename. Parameter names and kinds live in :mod:`airflow_provider_twads.api.params`.
 
 Sources are noted next to each block: ``current-*.mdx`` is today's (v12) reference; ``line-items.txt`` is
 the older line items page whose vocabulary DAGs may still use (see ``LEGACY_*`` below).
@@ -47,15 +48,6 @@ RESOURCE_IDS_FILTER: Final[dict[str, str]] = {
     "line_items": "line_item_ids",
     "targeting_criteria": "targeting_criterion_ids",
     "promoted_tweets": "promoted_tweet_ids",
-}
-# ``data_type`` values in list responses.
-RESOURCE_DATA_TYPE: Final[dict[str, str]] = {
-    "accounts": "account",
-    "campaigns": "campaign",
-    "line_items": "line_item",
-    "targeting_criteria": "targeting_criterion",
-    "promoted_tweets": "promoted_tweet",
-    "features": "features",
 }
 
 # --------------------------------------------------------------------------------------------------------
@@ -123,10 +115,8 @@ PAY_BY: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK")
 ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "DRAFT", "PAUSED")
 # What PUT accepts: a draft cannot be activated or paused through the API (draft-campaigns-announcement.txt).
 UPDATABLE_ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "PAUSED")
-DRAFT_STATUS: Final = "DRAFT"
 
 AUDIENCE_EXPANSIONS: Final[tuple[str, ...]] = ("BROAD", "DEFINED", "EXPANDED")
-INCLUDE_SENTIMENTS: Final[tuple[str, ...]] = ("ALL", "POSITIVE_ONLY")
 DURATION_IN_DAYS: Final[tuple[int, ...]] = (1, 7, 30)
 BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("LINE_ITEM",)
 # "APP_INSTALLS and APP_ENGAGEMENTS objectives require setting at least one app store identifier".
@@ -140,40 +130,13 @@ OBJECTIVES_WITH_FREQUENCY_CAP: Final[tuple[str, ...]] = (
     "PREROLL_VIEWS",
 )
 
-# Line item parameters (POST/PUT accounts/:account_id/line_items, v12).
+# Line item parameters (POST/PUT accounts/:account_id/line_items, v12). The parameters themselves, with their
+# kinds, are listed once, in airflow_provider_twads/api/params/fields.py.
 LINE_ITEM_CREATE_REQUIRED: Final[tuple[str, ...]] = (
     "campaign_id",
     "objective",
     "placements",
     "product_type",
-)
-# start_time/end_time are marked "required" on today's POST page but not on the older page, and the
-# batch example omits them: the emulator and the client treat them as optional.
-LINE_ITEM_FIELDS: Final[tuple[str, ...]] = (
-    "campaign_id",
-    "objective",
-    "placements",
-    "product_type",
-    "start_time",
-    "end_time",
-    "advertiser_domain",
-    "android_app_store_identifier",
-    "ios_app_store_identifier",
-    "bid_amount_local_micro",
-    "categories",
-    "primary_web_event_tag",
-    "advertiser_user_id",
-    "audience_expansion",
-    "bid_strategy",
-    "duration_in_days",
-    "entity_status",
-    "frequency_cap",
-    "goal",
-    "name",
-    "pay_by",
-    "standard_delivery",
-    "total_budget_amount_local_micro",
-    "daily_budget_amount_local_micro",
 )
 # Fields that cannot change after creation (not on the PUT page).
 LINE_ITEM_IMMUTABLE_FIELDS: Final[tuple[str, ...]] = (
@@ -182,32 +145,9 @@ LINE_ITEM_IMMUTABLE_FIELDS: Final[tuple[str, ...]] = (
     "placements",
     "product_type",
 )
-LINE_ITEM_UPDATE_FIELDS: Final[tuple[str, ...]] = tuple(
-    f for f in LINE_ITEM_FIELDS if f not in LINE_ITEM_IMMUTABLE_FIELDS and f != "standard_delivery"
-)
 LINE_ITEM_NAME_MAX_LENGTH: Final = 255
 
 # Campaign parameters (current-campaigns.mdx).
-CAMPAIGN_CREATE_REQUIRED: Final[tuple[str, ...]] = ("funding_instrument_id", "name")
-CAMPAIGN_FIELDS: Final[tuple[str, ...]] = (
-    "funding_instrument_id",
-    "name",
-    "budget_optimization",
-    "daily_budget_amount_local_micro",
-    "entity_status",
-    "purchase_order_number",
-    "standard_delivery",
-    "total_budget_amount_local_micro",
-)
-CAMPAIGN_UPDATE_FIELDS: Final[tuple[str, ...]] = (
-    "budget_optimization",
-    "daily_budget_amount_local_micro",
-    "entity_status",
-    "name",
-    "purchase_order_number",
-    "standard_delivery",
-    "total_budget_amount_local_micro",
-)
 CAMPAIGN_NAME_MAX_LENGTH: Final = 255
 PURCHASE_ORDER_NUMBER_MAX_LENGTH: Final = 50
 
@@ -250,12 +190,6 @@ TARGETING_TYPES: Final[tuple[str, ...]] = (
     "APP_STORE_CATEGORY_LOOKALIKE",
     "APP_LIST",
 )
-TARGETING_CRITERION_CREATE_REQUIRED: Final[tuple[str, ...]] = (
-    "line_item_id",
-    "operator_type",
-    "targeting_type",
-    "targeting_value",
-)
 # The set rules (checked against existing + new criteria of one line item):
 # "It is only possible to target a single AGE bucket per line item."
 SINGLE_PER_LINE_ITEM_TARGETING_TYPES: Final[tuple[str, ...]] = ("AGE",)
@@ -270,45 +204,15 @@ PROMOTED_TWEET_APPROVAL_STATUSES: Final[tuple[str, ...]] = ("ACCEPTED", "PENDING
 PROMOTED_TWEET_TERMINAL_APPROVAL_STATUSES: Final[tuple[str, ...]] = ("ACCEPTED", "REJECTED")
 
 # Batch endpoints (POST batch/accounts/:account_id/<resource>).
-BATCH_OPERATION_TYPES: Final[tuple[str, ...]] = ("Create", "Update", "Delete")
 BATCH_RESOURCE_OPERATION_TYPES: Final[dict[str, tuple[str, ...]]] = {
     "campaigns": ("Create", "Update", "Delete"),
     "line_items": ("Create", "Update", "Delete"),
     "targeting_criteria": ("Create", "Delete"),
 }
 
-# Account features (current-features.mdx). The features endpoint lists only beta/limited features.
-FEATURE_KEYS_QUERYABLE: Final[tuple[str, ...]] = (
-    "REACH_AND_FREQUENCY_ANALYTICS",
-    "REACH_FREQUENCY_CAP",
-    "WEBSITE_CLICKS_CPM_BILLING",
-)
-SANDBOX_FEATURE_KEYS: Final[tuple[str, ...]] = (
-    "AGE_TARGETING",
-    "ALLOW_SKIPPABLE_VIDEOS_FOR_PREROLL_VIEWS_OBJECTIVE",
-    "AWARENESS_OBJECTIVE",
-    "BRAND_TPN",
-    "CHARGE_FOR_GOOD_CLICK",
-    "CONVERSATION_CARD",
-    "CONVERSATION_CARD_FOUR_OPTIONS",
-    "CONVERSATION_CARD_UNLOCK",
-    "CPI_CHARGING",
-    "DIRECT_MESSAGE_CARD",
-    "DR_TAP",
-    "ENGAGER_RETARGETING",
-    "EVENT_TARGETING",
-    "INSTALLED_APP_CATEGORY_TARGETING",
-    "MOBILE_CONVERSION_TRANSACTION_VALUE",
-    "OPTIMIZED_ACTION_BIDDING",
-    "REACH_AND_FREQUENCY_ANALYTICS",
-    "REACH_FREQUENCY_CAP",
-    "VALIDATED_AGE_TARGETING",
-    "VIDEO_VIEWS_MIDROLL_OBJECTIVE",
-    "PREROLL_VIEWS_OBJECTIVE",
-    "VIDEO_APP_DOWNLOAD_CARD",
-)
 # Objective -> the account features of which the account needs one (forum-account-features-error.txt:
 # saving QUALIFIED_IMPRESSIONS "requires one of these account features: QUALIFIED_VIEWS").
+# Account features (current-features.mdx).
 OBJECTIVE_REQUIRED_FEATURES: Final[dict[str, tuple[str, ...]]] = {
     "QUALIFIED_IMPRESSIONS": ("QUALIFIED_VIEWS",),
 }
@@ -318,7 +222,6 @@ SAME_PRODUCT_NAMES: Final[tuple[tuple[str, ...], ...]] = (("QUALIFIED_IMPRESSION
 ACCOUNT_FEATURE_ERROR_MARKER: Final = "requires one of these account features"
 # The message when pausing/activating a draft through the API (draft-campaigns-announcement.txt).
 DRAFT_ERROR_MARKER: Final = "Draft entities can only be activated or paused"
-DRAFT_ERROR_MESSAGE: Final = "Draft entities can only be activated or paused via the Twitter Ads UI"
 
 # --------------------------------------------------------------------------------------------------------
 # Legacy vocabulary (line-items.txt, written against an older API version) -> current names
@@ -363,31 +266,12 @@ LEGACY_DRAFT_FILTER: Final = "draft_only"
 DRAFT_FILTER: Final = "with_draft"
 # Older fields that may still be sent by DAGs and that the API no longer knows.
 LEGACY_PAUSED_PARAMETER: Final = "paused"  # paused=true/false -> entity_status=PAUSED/ACTIVE
-# Legacy enum values as the older page listed them (for error messages naming both vocabularies).
-LEGACY_OBJECTIVE_VALUES: Final[tuple[str, ...]] = (
-    "APP_ENGAGEMENTS",
-    "APP_INSTALLS",
-    "AWARENESS",
-    "FOLLOWERS",
-    "TWEET_ENGAGEMENTS",
-    "VIDEO_VIEWS",
-    "VIDEO_VIEWS_PREROLL",
-    "WEBSITE_CLICKS",
-)
-LEGACY_PLACEMENTS: Final[tuple[str, ...]] = (
-    "ALL_ON_TWITTER",
-    "PUBLISHER_NETWORK",
-    "TWITTER_PROFILE",
-    "TWITTER_SEARCH",
-    "TWITTER_TIMELINE",
-)
 
 # --------------------------------------------------------------------------------------------------------
 # Limits
 # --------------------------------------------------------------------------------------------------------
 COUNT_MIN: Final = 1
 COUNT_MAX: Final = 1000
-COUNT_DEFAULT: Final = 200
 BULK_READ_COUNT: Final = 1000  # what the client asks for when reading everything ("request maximum count")
 MAX_IDS_PER_FILTER: Final = 200  # campaign_ids, line_item_ids, ... "Up to 200 IDs may be provided."
 MAX_TWEET_IDS_PER_REQUEST: Final = 50  # POST promoted_tweets tweet_ids
@@ -407,57 +291,32 @@ BATCH_MAX_SIZES: Final[dict[str, int]] = {
     "targeting_criteria": MAX_TARGETING_CRITERIA_PER_BATCH,
     "campaigns": MAX_CAMPAIGNS_PER_BATCH,
 }
-MAX_LINE_ITEMS_PER_CAMPAIGN: Final = 100
-MAX_ACTIVE_LINE_ITEMS_PER_ACCOUNT: Final = 256
-MAX_ACTIVE_CAMPAIGNS_PER_ACCOUNT: Final = 200
 
 # --------------------------------------------------------------------------------------------------------
 # Rate limits (fundamentals/rate-limiting.mdx)
 # --------------------------------------------------------------------------------------------------------
-# Categories the client paces by; each entry: (requests per window, window seconds, scope).
+# Categories the client paces by (the limits themselves are read from the response headers).
 RATE_LIMIT_WRITES: Final = "writes"  # POST, PUT, DELETE: category, 450 per minute
 RATE_LIMIT_CORE_READS: Final = "core_reads"  # GET campaigns, line items, ...: endpoint, per ad account
 RATE_LIMIT_TARGETING: Final = "targeting_criteria"  # category, 400 per 15 minutes
 RATE_LIMIT_TOTAL_COUNT: Final = "total_count"  # requests with with_total_count=true: 200 per 15 minutes
 RATE_LIMIT_ACCOUNT_READS: Final = "account_reads"  # other GETs with :account_id: 2000 per 15 minutes
 RATE_LIMIT_GLOBAL_READS: Final = "global_reads"  # GETs without :account_id (GET accounts): 5 per 15 minutes
-RATE_LIMIT_CATEGORIES: Final[dict[str, tuple[int, int, str]]] = {
-    RATE_LIMIT_WRITES: (450, 60, "category"),
-    RATE_LIMIT_CORE_READS: (10_000, 900, "endpoint"),
-    RATE_LIMIT_TARGETING: (400, 900, "category"),
-    RATE_LIMIT_TOTAL_COUNT: (200, 900, "endpoint"),
-    RATE_LIMIT_ACCOUNT_READS: (2000, 900, "endpoint"),
-    RATE_LIMIT_GLOBAL_READS: (5, 900, "endpoint"),
-}
 # Response headers. Account-level headers (GETs) take precedence over user-level ones when present.
 RATE_LIMIT_HEADER_PREFIXES: Final[tuple[str, ...]] = ("x-account-rate-limit-", "x-rate-limit-")
-RATE_LIMIT_LIMIT_HEADERS: Final[tuple[str, ...]] = ("x-account-rate-limit-limit", "x-rate-limit-limit")
-RATE_LIMIT_REMAINING_HEADERS: Final[tuple[str, ...]] = (
-    "x-account-rate-limit-remaining",
-    "x-rate-limit-remaining",
-)
-RATE_LIMIT_RESET_HEADERS: Final[tuple[str, ...]] = ("x-account-rate-limit-reset", "x-rate-limit-reset")
 RETRY_AFTER_HEADER: Final = "retry-after"
-API_VERSION_HEADER: Final = "x-current-api-version"
-API_WARN_HEADER: Final = "x-api-warn"
 
 # --------------------------------------------------------------------------------------------------------
 # Error codes (fundamentals/error-codes-and-responses.mdx), the ones the client treats specially
 # --------------------------------------------------------------------------------------------------------
-ERROR_INVALID_PARAMETER: Final = "INVALID_PARAMETER"
-ERROR_MISSING_PARAMETER: Final = "MISSING_PARAMETER"
-ERROR_EXCLUSIVE_PARAMETERS: Final = "EXCLUSIVE_PARAMETERS"
 ERROR_FEATURE_NOT_AVAILABLE: Final = "FEATURE_NOT_AVAILABLE"
-ERROR_TOO_MANY_LINE_ITEMS: Final = "TOO_MANY_LINE_ITEMS"
-ERROR_UNAUTHORIZED_ACCESS: Final = "UNAUTHORIZED_ACCESS"
 ERROR_UNAUTHORIZED_CLIENT_APPLICATION: Final = "UNAUTHORIZED_CLIENT_APPLICATION"
 ERROR_ACCOUNT_NOT_FOUND: Final = "ACCOUNT_NOT_FOUND"
-ERROR_NOT_FOUND: Final = "NOT_FOUND"
-ERROR_TOO_MANY_REQUESTS: Final = "TOO_MANY_REQUESTS"
-ERROR_INTERNAL_ERROR: Final = "INTERNAL_ERROR"
-ERROR_SERVICE_UNAVAILABLE: Final = "SERVICE_UNAVAILABLE"
-ERROR_OVER_CAPACITY: Final = "OVER_CAPACITY"
-# Statuses on which the request was NOT applied and can be sent again, also for POST.
+# Transient statuses: the request may be sent again (for a POST, see the two tuples below).
 RETRYABLE_STATUSES: Final[tuple[int, ...]] = (429, 500, 502, 503, 504)
 # Of these, the ones that say "not processed" even for writes (a 500/502/504 on a POST is ambiguous).
 NOT_APPLIED_STATUSES: Final[tuple[int, ...]] = (429, 503)
+# The others: a POST answered with one of these may have been applied (look before writing again).
+AMBIGUOUS_WRITE_STATUSES: Final[tuple[int, ...]] = tuple(
+    s for s in RETRYABLE_STATUSES if s not in NOT_APPLIED_STATUSES
+)

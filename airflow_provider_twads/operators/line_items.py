@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_twads.api.params.docs import document_params
+from airflow_provider_twads.api.params.fields import LINE_ITEM_FIELDS, LINE_ITEM_UPDATE
 from airflow_provider_twads.links import LineItemLink
 from airflow_provider_twads.operators._base import (
     CONN_TEMPLATE_FIELDS,
@@ -20,34 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CreateLineItemOperator", "DeleteLineItemOperator", "UpdateLineItemOperator"]
 
-#: Every POST parameter of a line item (v12), each a constructor argument and a template field.
-LINE_ITEM_PARAMS: tuple[str, ...] = (
-    "campaign_id",
-    "objective",
-    "product_type",
-    "placements",
-    "start_time",
-    "end_time",
-    "name",
-    "entity_status",
-    "bid_amount_local_micro",
-    "bid_strategy",
-    "goal",
-    "pay_by",
-    "daily_budget_amount_local_micro",
-    "total_budget_amount_local_micro",
-    "standard_delivery",
-    "frequency_cap",
-    "duration_in_days",
-    "audience_expansion",
-    "advertiser_domain",
-    "advertiser_user_id",
-    "categories",
-    "primary_web_event_tag",
-    "android_app_store_identifier",
-    "ios_app_store_identifier",
-)
-#: What UpdateLineItemOperator changes (besides ``extra_params``).
+#: Every POST parameter of a line item (v12), each a constructor argument and a template field: the table's.
+LINE_ITEM_PARAMS: tuple[str, ...] = tuple(LINE_ITEM_FIELDS)
+#: What UpdateLineItemOperator changes (besides ``extra_params``): a few of the table's updatable fields.
 UPDATE_PARAMS: tuple[str, ...] = (
     "entity_status",
     "bid_amount_local_micro",
@@ -65,6 +42,16 @@ def _ids_result(original: Any, ids: Sequence[str]) -> str | list[str]:
     return ids[0] if isinstance(original, str) and "," not in original and len(ids) == 1 else list(ids)
 
 
+@document_params(
+    LINE_ITEM_FIELDS,
+    LINE_ITEM_PARAMS,
+    {
+        "product_type": "default ``PROMOTED_TWEETS``",
+        "placements": "a list or a comma-separated string; default ``ALL_ON_TWITTER``",
+        "name": "it identifies the line item in its campaign; derived from DAG, task and run when ``None``",
+        "entity_status": "default ``PAUSED``",
+    },
+)
 class CreateLineItemOperator(AdsApiHookMixin, BaseOperator):
     """Create a line item (or many), safely re-runnable.
 
@@ -82,35 +69,13 @@ class CreateLineItemOperator(AdsApiHookMixin, BaseOperator):
     account's features, and a missing feature fails with the account's actual feature list.
 
     Every argument is templated. ``start_time``/``end_time`` accept ISO 8601 strings, ``datetime``/pendulum
-    objects, or Jinja such as ``"{{ data_interval_start }}"``; they are sent as ISO 8601 UTC.
+    objects, or Jinja such as ``"{{ data_interval_start }}"``; they are sent as ISO 8601 UTC (a time or date
+    without a timezone is taken as UTC).
 
     Returns (XCom) the line item ID, or the list of IDs in input order when ``line_items`` is given. The
     "X Ads line item" extra link opens it in the Ads UI.
 
-    :param campaign_id: the campaign to create the line item in.
-    :param objective: e.g. ``ENGAGEMENTS`` (legacy names such as ``TWEET_ENGAGEMENTS`` are accepted).
-    :param product_type: ``PROMOTED_TWEETS``, ``PROMOTED_ACCOUNT`` or ``MEDIA``.
-    :param placements: placement values (list or comma-separated string).
-    :param start_time: when it starts serving.
-    :param end_time: when it stops serving.
-    :param name: the line item name (its identity within the campaign); derived when ``None``.
-    :param entity_status: ``PAUSED`` (default), ``ACTIVE`` or ``DRAFT``.
-    :param bid_amount_local_micro: the bid in micros of the account currency.
-    :param bid_strategy: ``AUTO``, ``MAX`` or ``TARGET``.
-    :param goal: the optimisation goal.
-    :param pay_by: the billing unit.
-    :param daily_budget_amount_local_micro: the daily budget in micros.
-    :param total_budget_amount_local_micro: the total budget in micros.
-    :param standard_delivery: standard (``True``) or accelerated delivery.
-    :param frequency_cap: the maximum impressions per user.
-    :param duration_in_days: the frequency-cap window (1, 7 or 30).
-    :param audience_expansion: ``BROAD``, ``DEFINED`` or ``EXPANDED``.
-    :param advertiser_domain: the advertiser's domain (for ``PUBLISHER_NETWORK``).
-    :param advertiser_user_id: the promoting handle's user ID (for ``PREROLL_VIEWS``).
-    :param categories: IAB categories (for ``PUBLISHER_NETWORK``).
-    :param primary_web_event_tag: the primary web event tag.
-    :param android_app_store_identifier: the Google Play app ID.
-    :param ios_app_store_identifier: the App Store app ID.
+    {params from the table}
     :param extra_params: any other POST parameter (legacy names such as ``bid_type`` are accepted).
     :param line_items: several line items: a list of dicts with the keys above. The keyword arguments act
         as defaults for every dict. Created through the batch endpoint in chunks of ``chunk_size``.
@@ -278,6 +243,7 @@ class CreateLineItemOperator(AdsApiHookMixin, BaseOperator):
         return ids if self.line_items is not None else ids[0]
 
 
+@document_params(LINE_ITEM_UPDATE, UPDATE_PARAMS, {"start_time": "same formats as for creation"})
 class UpdateLineItemOperator(AdsApiHookMixin, BaseOperator):
     """Update line items: activate or pause, change bid, budget, times or name.
 
@@ -285,15 +251,9 @@ class UpdateLineItemOperator(AdsApiHookMixin, BaseOperator):
     only be activated or paused in the Ads UI; trying it here fails with that hint (``DraftEntityError``).
 
     :param line_item_id: a line item ID, a comma-separated string of IDs, or a list of IDs.
-    :param entity_status: ``ACTIVE`` or ``PAUSED``.
-    :param bid_amount_local_micro: the bid in micros.
-    :param bid_strategy: ``AUTO``, ``MAX`` or ``TARGET``.
-    :param daily_budget_amount_local_micro: the daily budget in micros.
-    :param total_budget_amount_local_micro: the total budget in micros.
-    :param start_time: a new start time (same formats as for creation).
-    :param end_time: a new end time.
-    :param name: a new name.
-    :param extra_params: any other PUT parameter.
+    {params from the table}
+    :param extra_params: any other PUT parameter (``LINE_ITEM_UPDATE_FIELDS`` in
+        :mod:`airflow_provider_twads.api.params`).
     :param twitter_ads_conn_id: the X Ads connection.
     :param account_id: the ad account; default: the connection's ``account_id`` extra.
     """

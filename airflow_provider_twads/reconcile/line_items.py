@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twads.api import spec as api_spec
@@ -22,6 +21,8 @@ from airflow_provider_twads.api.errors import (
     AmbiguousWriteError,
     NotFoundError,
 )
+from airflow_provider_twads.api.params.fields import LINE_ITEM_UPDATE_FIELDS
+from airflow_provider_twads.api.times import to_api_time
 from airflow_provider_twads.reconcile._common import Progress, check_choice, noop, write_missing
 from airflow_provider_twads.reconcile._line_item_create import (
     LineItemResult,
@@ -53,50 +54,6 @@ LIST_FIELDS: tuple[str, ...] = ("placements", "categories")
 # Keys that identify a line item or that a later step owns: never part of the settings diff. A re-run of
 # the create task after a later task activated the line item must neither fail nor pause it.
 DIFF_EXCLUDED: frozenset[str] = frozenset({"name", "campaign_id", "entity_status"})
-
-
-def to_api_time(value: Any, *, parameter: str = "start_time") -> str | None:
-    """Normalise a time to ISO 8601 UTC with seconds precision (``2024-05-01T00:00:00Z``).
-
-    Accepts ISO 8601 strings (including what Jinja renders for ``{{ data_interval_start }}``, e.g.
-    ``2024-05-01 00:00:00+00:00``), ``datetime``/pendulum objects and ``date``. Naive values are taken
-    as UTC, as Airflow does.
-
-    :param value: the time, or ``None``/``""`` for "not set".
-    :param parameter: the parameter name, for the error message.
-    :return: the normalised string, or ``None``.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            try:
-                import pendulum
-
-                parsed = pendulum.parse(text)
-            except Exception:
-                raise AdsApiValidationError(
-                    parameter,
-                    f"{value!r} is not an ISO 8601 time (e.g. 2024-05-01T00:00:00Z or "
-                    "'{{ data_interval_start }}')",
-                ) from None
-            if not isinstance(parsed, datetime):  # a date, time or duration is not a point in time
-                raise AdsApiValidationError(parameter, f"{value!r} is not a point in time") from None
-            dt = parsed
-    else:
-        raise AdsApiValidationError(
-            parameter, f"expected an ISO 8601 string or a datetime, got {type(value).__name__}"
-        )
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def derive_line_item_name(
@@ -347,7 +304,7 @@ def update_line_item(
         raise AdsApiValidationError(
             "changes",
             "nothing to update",
-            allowed=vocab.LINE_ITEM_UPDATE_FIELDS,
+            allowed=LINE_ITEM_UPDATE_FIELDS,
             operation="line_items.update",
         )
     current = client.get_line_item(line_item_id)

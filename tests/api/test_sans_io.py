@@ -319,7 +319,8 @@ def test_enum_values_keep_their_normalized_forms() -> None:
     )
     assert out["objective"] == "ENGAGEMENTS" and out["product_type"] == "PROMOTED_TWEETS"
     assert out["placements"] == ["ALL_ON_TWITTER", "TWITTER_SEARCH"] and out["duration_in_days"] == 7
-    assert out["start_time"] == "2030-01-01T00:00:00Z" and out["end_time"] == "2030-02-01"
+    # A date without a zone is midnight UTC, as everywhere else in the client (api/times.py).
+    assert out["start_time"] == "2030-01-01T00:00:00Z" and out["end_time"] == "2030-02-01T00:00:00Z"
     with pytest.raises(AdsApiValidationError) as info:
         spec.validate("line_items.create", {"campaign_id": "c1", "objective": ["ENGAGEMENTS"]})
     assert info.value.parameter == "objective"
