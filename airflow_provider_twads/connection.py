@@ -45,7 +45,8 @@ class FormField:
     :param name: the Extra key.
     :param label: the field's label.
     :param description: the help text shown under the field.
-    :param kind: ``string`` or ``number``.
+    :param kind: ``string``, ``integer`` or ``number``. Short values are stored as numbers, not strings:
+        Airflow registers every string in Extra with its secrets masker, which warns about short ones.
     :param secret: a password input, masked in logs and the UI.
     :param default: the pre-filled value, if any.
     :param choices: the allowed values, if the set is finite.
@@ -54,10 +55,10 @@ class FormField:
     name: str
     label: str
     description: str
-    kind: Literal["string", "number"] = "string"
+    kind: Literal["string", "integer", "number"] = "string"
     secret: bool = False
     default: str | float | None = None
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str | int, ...] | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """The field's JSON schema (``conn-fields`` ``schema``); every field may be left empty."""
@@ -95,8 +96,9 @@ EXTRA_FIELDS: tuple[FormField, ...] = (
         "api_version",
         "API version",
         "The Ads API version in the request paths.",
-        default=vocab.DEFAULT_API_VERSION,
-        choices=tuple(vocab.API_VERSIONS),
+        kind="integer",
+        default=int(vocab.DEFAULT_API_VERSION),
+        choices=tuple(int(v) for v in vocab.API_VERSIONS),
     ),
     FormField(
         "account_id",
@@ -108,7 +110,7 @@ EXTRA_FIELDS: tuple[FormField, ...] = (
         "Request timeout (seconds)",
         "Seconds to wait for each API response.",
         kind="number",
-        default=DEFAULT_TIMEOUT,
+        default=int(DEFAULT_TIMEOUT),
     ),
 )
 
@@ -163,7 +165,7 @@ def form_widgets() -> dict[str, Any]:
     try:
         from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import PasswordField, StringField
+        from wtforms import IntegerField, PasswordField, StringField
         from wtforms.validators import Optional, any_of
     except ImportError:
         return {}
@@ -172,14 +174,15 @@ def form_widgets() -> dict[str, Any]:
         validators = [Optional()]
         if f.choices is not None:
             validators.append(any_of([*f.choices, None]))
-        field_class, widget = (
-            (PasswordField, BS3PasswordFieldWidget) if f.secret else (StringField, BS3TextFieldWidget)
-        )
+        if f.secret:
+            field_class, widget = PasswordField, BS3PasswordFieldWidget
+        else:  # these UIs know no fractional numbers: a timeout there is whole seconds
+            field_class, widget = (StringField if f.kind == "string" else IntegerField), BS3TextFieldWidget
         widgets[f.name] = field_class(
             lazy_gettext(f.label),
             validators=validators,
             description=lazy_gettext(f.description),
-            default=None if f.default is None else str(f.default),
+            default=f.default,
             widget=widget(),
         )
     return widgets

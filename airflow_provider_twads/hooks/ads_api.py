@@ -9,7 +9,6 @@ files can create hooks freely.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -72,20 +71,6 @@ def _extra(extras: Mapping[str, Any], name: str) -> Any:
     return None if value in (None, "") else value
 
 
-def _extras(conn: Connection) -> Any:
-    """The Extra as parsed JSON, read without ``extra_dejson``: that registers every value with the masker,
-    and the short non-secret ones (``api_version`` "12") make it warn "too short" on every task."""
-    raw = conn.extra
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, Mapping):
-        return raw
-    try:
-        return json.loads(raw)
-    except (TypeError, ValueError, RecursionError):
-        return None
-
-
 def settings_from_connection(conn: Connection, *, mask: bool = True) -> ConnectionSettings:
     """Read and check a ``twitter_ads`` connection; register its secrets with Airflow's masker.
 
@@ -96,7 +81,10 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
     from airflow_provider_twads.api.config import MAX_TIMEOUT, Credentials, parse_timeout
 
     conn_id = conn.conn_id or form.DEFAULT_CONN_ID
-    extras = _extras(conn)  # malformed extra JSON is None: never echo its content (it holds secrets)
+    try:
+        extras = conn.extra_dejson
+    except Exception:  # malformed extra JSON: never echo its content (it holds secrets)
+        extras = None
     if not isinstance(extras, Mapping):
         raise AdsApiValidationError(
             "extra",
