@@ -1,7 +1,8 @@
 """Apache Airflow provider for the X (formerly Twitter) Ads API.
 
 Importing this package is cheap: it imports nothing from Airflow or requests, so that
-Airflow's provider discovery and DAG parsing pay nothing for it.
+Airflow's provider discovery and DAG parsing pay nothing for it. The client is in
+:mod:`airflow_provider_twads.api`; the connection type in :mod:`airflow_provider_twads.connection`.
 """
 
 from __future__ import annotations
@@ -12,57 +13,29 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "get_provider_info"]
 
+_PKG = "airflow_provider_twads"
+_INTEGRATION = "X Ads"
+
 
 def get_provider_info() -> dict[str, Any]:
     """Describe this provider to Airflow's ``ProvidersManager`` (entry point ``apache_airflow_provider``).
 
     :return: the provider metadata, including the ``twitter_ads`` connection type and its form fields.
     """
+    from airflow_provider_twads.connection import provider_connection_type
+
     return {
         "package-name": "airflow-provider-twads",
         "name": "X Ads",
         "description": "Hooks, operators and a deferrable sensor for the X (Twitter) Ads API.",
         "versions": [__version__],
-        "connection-types": [
-            {
-                "connection-type": "twitter_ads",
-                "hook-class-name": "airflow_provider_twads.hooks.ads_api.AdsApiHook",
-                "hook-name": "X Ads API",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "host"],
-                    "relabeling": {"login": "Consumer key (API key)", "password": "Consumer secret"},
-                    "placeholders": {"login": "your app's consumer key"},
-                },
-                "conn-fields": {
-                    "access_token": {
-                        "label": "Access token",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "access_token_secret": {
-                        "label": "Access token secret",
-                        "schema": {"type": ["string", "null"], "format": "password"},
-                        "sensitive": True,
-                    },
-                    "host": {
-                        "label": "API host",
-                        "description": "https://ads-api.x.com (production), https://ads-api-sandbox.x.com "
-                        "(sandbox) or the URL of a local emulator.",
-                        "schema": {"type": ["string", "null"], "default": "https://ads-api.x.com"},
-                    },
-                    "api_version": {
-                        "label": "API version",
-                        "schema": {"type": ["string", "null"], "enum": ["11", "12", None], "default": "12"},
-                    },
-                    "account_id": {
-                        "label": "Default ad account ID",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "timeout": {
-                        "label": "Request timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "default": 30},
-                    },
-                },
-            }
+        "integrations": [
+            {"integration-name": _INTEGRATION, "external-doc-url": "https://docs.x.com/x-ads-api"}
         ],
+        "operators": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.operators"]}],
+        "sensors": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.sensors.cursor"]}],
+        "hooks": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.hooks.ads_api"]}],
+        "triggers": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.triggers.cursor"]}],
+        "connection-types": [provider_connection_type()],
         "extra-links": ["airflow_provider_twads.links.LineItemLink"],
     }

@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow.sdk import BaseOperatorLink
+from airflow.providers.common.compat.sdk import BaseOperatorLink
 
 from airflow_provider_twads.api.vocabulary import ADS_UI_URL
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow.providers.common.compat.sdk import BaseOperator, Context, TaskInstanceKey
 
 __all__ = ["LINE_ITEM_XCOM_KEY", "LineItemLink", "line_item_url"]
 
@@ -88,6 +87,6 @@ class LineItemLink(BaseOperatorLink):
         :param operator: the operator.
         :param ti_key: the task instance.
         """
-        from airflow.sdk.execution_time.xcom import XCom
+        from airflow.providers.common.compat.sdk import XCom
 
         return _url_from_value(XCom.get_value(ti_key=ti_key, key=LINE_ITEM_XCOM_KEY))

@@ -1,13 +1,15 @@
 """The asynchronous Ads API client for triggers: oauthlib signing, ``httpx.AsyncClient``, the shared core.
 
 Only signing, sending, sleeping and exception mapping are here; validation, encoding, error parsing,
-pacing, retry decisions and cursor state come from :mod:`.core` and :mod:`.paging`, exactly as for the
-sync client.
+pacing, retry decisions and cursor state come from :mod:`.core` and :mod:`.paging`, and the proxy and CA
+bundle from :mod:`.network`, exactly as for the sync client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.core import ClientCore, ClientStats, Credentials, PreparedRequest, RetryPolicy
 from airflow_provider_twads.api.errors import AccountFeatureError, AdsApiError
+from airflow_provider_twads.api.network import network_policy
 from airflow_provider_twads.api.paging import AsyncCursor
 
 if TYPE_CHECKING:
@@ -22,6 +25,15 @@ if TYPE_CHECKING:
     from oauthlib.oauth1 import Client as OAuth1Client
 
 __all__ = ["AsyncAdsApiClient"]
+
+
+def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
+    """httpx's ``verify`` for the policy's CA bundle (a path is a file, or a directory of hashed certs)."""
+    if verify is True or not isinstance(verify, str):
+        return True
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
 
 
 class AsyncAdsApiClient:
@@ -101,10 +113,13 @@ class AsyncAdsApiClient:
                 resource_owner_key=creds.access_token,
                 resource_owner_secret=creds.access_token_secret,
             )
-            # verify=True always: TLS verification is not configurable by design.
+            # The same proxy and CA bundle as the sync client (TLS verification is always on).
+            policy = network_policy(self._core.host)
             self._http = httpx.AsyncClient(
                 timeout=self._core.timeout,
-                verify=True,
+                verify=_ssl_context(policy.verify),
+                proxy=policy.proxy,
+                trust_env=False,
                 follow_redirects=False,
                 headers={"User-Agent": "airflow-provider-twads"},
             )

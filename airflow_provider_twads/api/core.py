@@ -5,25 +5,31 @@ its rate-limit bucket), turning a response into data or a typed error, deciding 
 wait before retrying (tenacity's ``stop``/``wait``/``retry``/``before_sleep`` callables), pacing before a
 request when a window is spent, and the client's statistics. A transport (``client.py``, ``aclient.py``)
 only signs, sends, sleeps and maps its library's exceptions with :meth:`ClientCore.transport_error`.
+The configuration types live in :mod:`.config`, the request type and encoding in :mod:`.request`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, MutableSet, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from airflow_provider_twads.api import spec
 from airflow_provider_twads.api import vocabulary as vocab
+from airflow_provider_twads.api.config import (
+    MAX_TIMEOUT,
+    RATE_LIMIT_JITTER_FRACTION,
+    ClientStats,
+    Credentials,
+    RetryPolicy,
+    parse_timeout,
+)
 from airflow_provider_twads.api.errors import (
     AdsApiConnectionError,
     AdsApiError,
@@ -36,6 +42,8 @@ from airflow_provider_twads.api.errors import (
 )
 from airflow_provider_twads.api.paging import CursorState
 from airflow_provider_twads.api.ratelimit import RateLimiter, bucket_for, parse_retry_after
+from airflow_provider_twads.api.redaction import redact_oauth_logs
+from airflow_provider_twads.api.request import PreparedRequest, encode_json_params, encode_params
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -43,201 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["ClientCore", "ClientStats", "Credentials", "PreparedRequest", "RetryPolicy"]
 
 log = logging.getLogger("airflow_provider_twads.api")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """OAuth 1.0a credentials. Their ``repr`` shows the consumer key only; secrets never.
-
-    :param consumer_key: the app's API key.
-    :param consumer_secret: the app's API secret.
-    :param access_token: the user's access token.
-    :param access_token_secret: the user's access token secret.
-    """
-
-    consumer_key: str
-    consumer_secret: str = field(repr=False)
-    access_token: str = field(repr=False)
-    access_token_secret: str = field(repr=False)
-
-    def __post_init__(self) -> None:
-        for name in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
-            if not getattr(self, name):
-                raise AdsApiValidationError(name, "is empty: all four OAuth 1.0a credentials are required")
-
-    def secrets(self) -> tuple[str, str, str]:
-        """The values that must never be shown (for masking)."""
-        return (self.consumer_secret, self.access_token, self.access_token_secret)
-
-
-#: The longest request timeout accepted: sockets refuse absurd ones (``inf``, ``1e10``) with OverflowError.
-MAX_TIMEOUT = 86_400.0
-
-
-def parse_timeout(value: Any) -> float | None:
-    """A request timeout in seconds, or ``None`` when ``value`` is not one (not a number, not positive,
-    not finite, or over :data:`MAX_TIMEOUT`).
-
-    :param value: a number or a numeric string (a connection extra).
-    """
-    if isinstance(value, bool):
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT else None
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard the client tries. Bounded in attempts and in total waiting.
-
-    :param max_attempts: attempts per request, the first included.
-    :param max_total_wait: the most seconds spent waiting between attempts of one request.
-    :param backoff_initial: the first backoff for 5xx/connection errors (doubles per attempt).
-    :param backoff_max: the longest single backoff.
-    :param jitter: the most random seconds added to a rate-limit wait (pacing or after a 429); the jitter
-        is also at most :data:`RATE_LIMIT_JITTER_FRACTION` of the wait.
-    :param rate_limit_fallback_wait: the wait after a 429 that announced no reset.
-    :param max_rate_limit_wait: the longest single rate-limit wait (a 15-minute window plus a margin).
-    """
-
-    max_attempts: int = 6
-    max_total_wait: float = 1800.0
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
-    jitter: float = 0.2
-    rate_limit_fallback_wait: float = 60.0
-    max_rate_limit_wait: float = 960.0
-
-
-#: The jitter on a rate-limit wait is at most this fraction of the wait (and at most ``RetryPolicy.jitter``).
-#: Enough to spread the wake-ups of concurrent tasks over a few hundred milliseconds; not enough to make a
-#: single client wait noticeably past the reset (it was up to 1 s on a 10 s window: the launch benchmark).
-RATE_LIMIT_JITTER_FRACTION = 0.03
-
-
-@dataclass
-class ClientStats:
-    """What a client did: requests sent, retries, seconds waited (pacing + retries), responses by status."""
-
-    calls: int = 0
-    retries: int = 0
-    waits: float = 0.0
-    pacing_waits: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    errors: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly copy."""
-        return {
-            "calls": self.calls,
-            "retries": self.retries,
-            "waits": round(self.waits, 3),
-            "pacing_waits": self.pacing_waits,
-            "errors": self.errors,
-            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-        }
-
-
-@dataclass(frozen=True)
-class PreparedRequest:
-    """A request ready for a transport to sign and send.
-
-    :param method: HTTP method.
-    :param url: the full URL, query string included (identical for both transports, so signed alike).
-    :param path: ``/<version>/<path>``, for messages.
-    :param params: the query parameters as encoded (for error messages and reconciliation).
-    :param body: the JSON body bytes, or ``None``.
-    :param headers: extra headers (content type for JSON).
-    :param bucket: the rate-limit bucket.
-    :param account_id: the ad account, if the path has one.
-    :param json_body: the body before encoding (for ``AmbiguousWriteError``).
-    """
-
-    method: str
-    url: str
-    path: str
-    params: dict[str, str]
-    body: bytes | None
-    headers: dict[str, str]
-    bucket: str
-    account_id: str | None
-    json_body: Any = None
-
-
-def _encode_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(_encode_value(v) for v in value)
-    return str(value)
-
-
-def encode_params(params: Mapping[str, Any] | None) -> dict[str, str]:
-    """Query-string encoding of the Ads API: lists comma-separated, booleans lower-case, ``None`` dropped.
-
-    :param params: the parameters.
-    """
-    return {k: _encode_value(v) for k, v in (params or {}).items() if v is not None}
-
-
-def encode_json_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Batch item params: like the query string (lists comma-separated, as the API's examples send them),
-    but numbers and booleans stay JSON-typed.
-
-    :param params: the parameters.
-    """
-    out: dict[str, Any] = {}
-    for k, v in params.items():
-        if v is None:
-            continue
-        out[k] = _encode_value(v) if isinstance(v, list | tuple | set | frozenset) else v
-    return out
-
-
-# Loggers of the OAuth libraries that write tokens at DEBUG (client reprs, signature base strings).
-_OAUTH_LOGGERS = (
-    "requests_oauthlib",
-    "requests_oauthlib.oauth1_auth",
-    "requests_oauthlib.oauth1_session",
-    "oauthlib",
-    "oauthlib.oauth1",
-    "oauthlib.oauth1.rfc5849",
-    "oauthlib.oauth1.rfc5849.signature",
-)
-
-
-class _SecretRedactor(logging.Filter):
-    """Replaces known secrets in the OAuth libraries' log records, also outside Airflow's masker."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def add(self, secrets: Sequence[str]) -> None:
-        for secret in secrets:
-            if secret and len(secret) >= 4:
-                self.secrets.update({secret, quote(secret, safe=""), quote(quote(secret, safe=""), safe="")})
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            try:
-                message = record.getMessage()
-            except Exception:  # a malformed record is not ours to fix
-                return True
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "***")
-            if redacted != message:
-                record.msg, record.args = redacted, ()
-        return True
-
-
-_REDACTOR = _SecretRedactor()
-for _name in _OAUTH_LOGGERS:
-    logging.getLogger(_name).addFilter(_REDACTOR)
 
 
 class ClientCore:
@@ -290,7 +103,7 @@ class ClientCore:
             )
         timeout = seconds
         self.credentials = credentials
-        _REDACTOR.add(credentials.secrets())
+        redact_oauth_logs(credentials.secrets())
         self.host = host
         self.api_version = api_version
         self.account_id = str(account_id) if account_id else None

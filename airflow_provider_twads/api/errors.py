@@ -1,4 +1,4 @@
-"""The Ads API client's exceptions, the parsing of error envelopes, and hints for the known traps.
+"""The Ads API client's exceptions, the typed error for an error response, and hints for the known traps.
 
 Every exception renders as one readable line naming the method, path, status, error code, parameter and
 message, followed by a hint when one is known. No exception ever carries credentials: they hold only the
@@ -8,13 +8,17 @@ server are dropped.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_twads.api import vocabulary as vocab
+from airflow_provider_twads.api.envelope import (
+    REASON_PHRASES,
+    ParsedErrorBody,
+    describe_item_error,
+    parse_error_body,
+    required_features,
+)
 
 __all__ = [
     "AccountFeatureError",
@@ -37,8 +41,6 @@ __all__ = [
     "error_from_response",
     "parse_error_body",
 ]
-
-_MAX_MESSAGE = 300  # characters of a non-JSON body kept in an error
 
 
 def _scrub_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -183,7 +185,7 @@ class AccountFeatureError(BadRequestError):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.required_features: list[str] = _required_features(self.messages)
+        self.required_features: list[str] = required_features(self.messages)
         self.account_features: list[str] | None = None
         self.account_id: str | None = None
         self.hint = self.hint or self._compose_hint()
@@ -382,7 +384,7 @@ class BatchError(AdsApiError):
         if self.item_errors:
             shown = []
             for idx, errs in sorted(self.item_errors.items())[:5]:
-                desc = "; ".join(_describe_item_error(e) for e in errs)
+                desc = "; ".join(describe_item_error(e) for e in errs)
                 shown.append(f"item {idx}: {desc}")
             more = f" (+{len(self.item_errors) - 5} more)" if len(self.item_errors) > 5 else ""
             items = " | " + " | ".join(shown) + more
@@ -401,106 +403,12 @@ class EndlessCursorError(MalformedResponseError):
     """The API returned a ``next_cursor`` it had already returned: following it would never end."""
 
 
-def _describe_item_error(err: Mapping[str, Any]) -> str:
-    code = err.get("code") or ""
-    param = err.get("parameter") or err.get("attribute")
-    msg = err.get("message") or ""
-    where = f" ({param})" if param else ""
-    return f"{code}{where}: {msg}".strip(": ")
-
-
-_FEATURE_RE = re.compile(re.escape(vocab.ACCOUNT_FEATURE_ERROR_MARKER) + r"\s*:?\s*([A-Z0-9_,\s]+)")
-
-
-def _required_features(messages: Iterable[str]) -> list[str]:
-    found: list[str] = []
-    for message in messages:
-        m = _FEATURE_RE.search(message or "")
-        if m:
-            found.extend(f.strip() for f in m.group(1).split(",") if f.strip())
-    return list(dict.fromkeys(found))
-
-
-def _strip_html(text: str) -> str:
-    title = re.search(r"<title[^>]*>(.*?)</title>", text, flags=re.I | re.S)
-    if title and title.group(1).strip():
-        text = title.group(1)
-    else:
-        text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text, flags=re.I | re.S)
-        text = re.sub(r"<[^>]+>", " ", text)
-    return " ".join(text.split())
-
-
-@dataclass(frozen=True)
-class ParsedErrorBody:
-    """An error response body, taken apart.
-
-    :param errors: the envelope's ``errors`` list (possibly empty).
-    :param request_params: the echoed ``request.params`` (possibly empty).
-    :param operation_errors: a batch response's ``operation_errors`` (one list per operation), if any.
-    :param text: a short text for bodies that are not an envelope (HTML, plain text).
-    """
-
-    errors: list[dict[str, Any]]
-    request_params: dict[str, Any]
-    operation_errors: list[Any] | None
-    text: str
-
-
-def parse_error_body(body: bytes | str | None) -> ParsedErrorBody:
-    """Parse an error response body, JSON or not (HTML error pages happen).
-
-    :param body: the raw body.
-    """
-    if body is None:
-        return ParsedErrorBody([], {}, None, "")
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body)
-    try:
-        doc = json.loads(text) if text.strip() else None
-    except ValueError:
-        doc = None
-    if isinstance(doc, dict):
-        raw = doc.get("errors")
-        errors = (
-            [e if isinstance(e, dict) else {"message": str(e)} for e in raw] if isinstance(raw, list) else []
-        )
-        req = doc.get("request")
-        params = req.get("params") if isinstance(req, dict) else None
-        op_errors = doc.get("operation_errors")
-        short = "" if errors or op_errors else " ".join(json.dumps(doc)[:_MAX_MESSAGE].split())
-        return ParsedErrorBody(
-            errors,
-            params if isinstance(params, dict) else {},
-            op_errors if isinstance(op_errors, list) else None,
-            short,
-        )
-    if isinstance(doc, list):
-        return ParsedErrorBody([], {}, None, " ".join(json.dumps(doc)[:_MAX_MESSAGE].split()))
-    short = _strip_html(text) if "<" in text else " ".join(text.split())
-    return ParsedErrorBody([], {}, None, short[:_MAX_MESSAGE])
-
-
 _STATUS_CLASSES: dict[int, type[AdsApiError]] = {
     400: BadRequestError,
     401: UnauthorizedError,
     403: ForbiddenError,
     404: NotFoundError,
     429: RateLimitError,
-}
-
-_REASONS: dict[int, str] = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    408: "Request Timeout",
-    423: "Locked",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
 }
 
 
@@ -548,9 +456,9 @@ def error_from_response(
     if not messages and failed_ops:
         n = sum(1 for errs in parsed.operation_errors or [] if errs)
         first = failed_ops[0] if isinstance(failed_ops[0], dict) else {"message": str(failed_ops[0])}
-        messages = [f"{n} operation(s) rejected; first: {_describe_item_error(first)}"]
+        messages = [f"{n} operation(s) rejected; first: {describe_item_error(first)}"]
     if not messages:
-        reason = _REASONS.get(status, "HTTP error")
+        reason = REASON_PHRASES.get(status, "HTTP error")
         messages = [f"{reason}{': ' + text if text else ''}"]
     common: dict[str, Any] = {
         "status": status,

@@ -2,8 +2,9 @@
 
 Connection fields: login = consumer key, password = consumer secret; extras ``access_token``,
 ``access_token_secret``, ``host`` (default ``https://ads-api.x.com``), ``api_version`` (``12`` or ``11``),
-``account_id`` (the default ad account) and ``timeout`` (seconds). Nothing is looked up or imported until
-the hook is used, so DAG files can create hooks freely.
+``account_id`` (the default ad account) and ``timeout`` (seconds); the form is defined in
+:mod:`airflow_provider_twads.connection`. Nothing is looked up or imported until the hook is used, so DAG
+files can create hooks freely.
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_twads import connection as form
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.errors import AdsApiValidationError
 
 if TYPE_CHECKING:
-    from airflow.sdk.definitions.connection import Connection
+    from airflow.providers.common.compat.sdk import Connection
 
     from airflow_provider_twads.api.aclient import AsyncAdsApiClient
     from airflow_provider_twads.api.client import AdsApiClient
-    from airflow_provider_twads.api.core import Credentials, RetryPolicy
+    from airflow_provider_twads.api.config import Credentials, RetryPolicy
 
 __all__ = ["AdsApiHook", "ConnectionSettings"]
-
-_SECRET_EXTRAS = ("access_token", "access_token_secret")
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,7 @@ def _how_to_set(conn_id: str, where: str) -> str:
 
 
 def _extra(extras: Mapping[str, Any], name: str) -> Any:
-    # Airflow 2 UIs stored custom fields as extra__<conn_type>__<name>; accept both.
     value = extras.get(name)
-    if value in (None, ""):
-        value = extras.get(f"extra__twitter_ads__{name}")
     return None if value in (None, "") else value
 
 
@@ -81,9 +78,9 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
     :param mask: whether to register the secrets with the secrets masker.
     :raises AdsApiValidationError: a field is missing or malformed (the error names it and how to set it).
     """
-    from airflow_provider_twads.api.core import MAX_TIMEOUT, Credentials, parse_timeout
+    from airflow_provider_twads.api.config import MAX_TIMEOUT, Credentials, parse_timeout
 
-    conn_id = conn.conn_id or AdsApiHook.default_conn_name
+    conn_id = conn.conn_id or form.DEFAULT_CONN_ID
     try:
         extras = conn.extra_dejson
     except Exception:  # malformed extra JSON: never echo its content (it holds secrets)
@@ -99,7 +96,7 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
     access_token = _extra(extras, "access_token")
     access_token_secret = _extra(extras, "access_token_secret")
     if mask:
-        from airflow.sdk.log import mask_secret
+        from airflow.providers.common.compat.sdk import mask_secret
 
         for secret in (consumer_secret, access_token, access_token_secret):
             if secret:
@@ -142,7 +139,7 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
         )
 
     raw_timeout = _extra(extras, "timeout")
-    timeout = parse_timeout(raw_timeout) if raw_timeout is not None else 30.0
+    timeout = parse_timeout(raw_timeout) if raw_timeout is not None else form.DEFAULT_TIMEOUT
     if timeout is None:
         raise AdsApiValidationError(
             "timeout",
@@ -184,9 +181,9 @@ class AdsApiHook(BaseHook):
     """
 
     conn_name_attr = "twitter_ads_conn_id"
-    default_conn_name = "twitter_ads_default"
-    conn_type = "twitter_ads"
-    hook_name = "X Ads API"
+    default_conn_name = form.DEFAULT_CONN_ID
+    conn_type = form.CONN_TYPE
+    hook_name = form.HOOK_NAME
 
     def __init__(
         self,
@@ -244,11 +241,15 @@ class AdsApiHook(BaseHook):
 
         The caller closes it (``await client.aclose()`` or ``async with``).
         """
+        from airflow.providers.common.compat.connection import get_async_connection
+        from asgiref.sync import sync_to_async
+
         from airflow_provider_twads.api.aclient import AsyncAdsApiClient
 
         if self._settings is None:
-            conn = await self.aget_connection(self.twitter_ads_conn_id)
-            self._settings = settings_from_connection(conn)
+            conn = await get_async_connection(self.twitter_ads_conn_id, hook=self)
+            # Registering secrets with the masker talks to the supervisor synchronously: not on the loop.
+            self._settings = await sync_to_async(settings_from_connection)(conn)
         return AsyncAdsApiClient(self._settings.credentials, **self._client_kwargs(self._settings))
 
     def close(self) -> None:
@@ -263,7 +264,7 @@ class AdsApiHook(BaseHook):
         :return: ``(True, message)`` or ``(False, reason)``.
         """
         from airflow_provider_twads.api.client import AdsApiClient
-        from airflow_provider_twads.api.core import RetryPolicy
+        from airflow_provider_twads.api.config import RetryPolicy
         from airflow_provider_twads.api.errors import AdsApiError
 
         try:
@@ -296,36 +297,10 @@ class AdsApiHook(BaseHook):
     # ------------------------------------------------------------------------------------------------
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Relabel and hide the standard connection form fields (older UIs; Airflow 3 reads provider info)."""
-        return {
-            "hidden_fields": ["schema", "port", "host"],
-            "relabeling": {"login": "Consumer key (API key)", "password": "Consumer secret"},
-            "placeholders": {
-                "login": "your app's consumer key",
-                "access_token": "the user's access token",
-                "host": vocab.DEFAULT_HOST,
-                "api_version": vocab.DEFAULT_API_VERSION,
-                "account_id": "18ce54d4x5t",
-                "timeout": "30",
-            },
-        }
+        """Relabel and hide the standard form fields (Airflow 3.0/3.1; later ones read the provider info)."""
+        return form.ui_field_behaviour()
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra form fields for older (Flask AppBuilder) UIs; imports are lazy."""
-        try:
-            from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
-            from flask_babel import lazy_gettext
-            from wtforms import PasswordField, StringField
-        except ImportError:  # Airflow 3 UI: the declarative conn-fields of get_provider_info() apply
-            return {}
-        return {
-            "access_token": StringField(lazy_gettext("Access token"), widget=BS3TextFieldWidget()),
-            "access_token_secret": PasswordField(
-                lazy_gettext("Access token secret"), widget=BS3PasswordFieldWidget()
-            ),
-            "host": StringField(lazy_gettext("API host"), widget=BS3TextFieldWidget()),
-            "api_version": StringField(lazy_gettext("API version"), widget=BS3TextFieldWidget()),
-            "account_id": StringField(lazy_gettext("Default ad account ID"), widget=BS3TextFieldWidget()),
-            "timeout": StringField(lazy_gettext("Request timeout (seconds)"), widget=BS3TextFieldWidget()),
-        }
+        """The Extra fields of the form (Airflow 3.0/3.1; later ones read the provider info)."""
+        return form.form_widgets()

@@ -1,100 +1,13 @@
-"""What every X Ads operator and sensor shares: the connection fields and the hook."""
+"""What every X Ads operator shares, from :mod:`airflow_provider_twads.common` (sensors use it too)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from airflow_provider_twads.common import (
+    CONN_TEMPLATE_FIELDS,
+    DEFAULT_CONN_ID,
+    AdsApiHookMixin,
+    as_id_list,
+    as_int,
+)
 
-if TYPE_CHECKING:
-    from airflow_provider_twads.api.client import AdsApiClient
-    from airflow_provider_twads.hooks.ads_api import AdsApiHook
-
-DEFAULT_CONN_ID = "twitter_ads_default"
-#: Template fields every operator and sensor has.
-CONN_TEMPLATE_FIELDS: tuple[str, ...] = ("twitter_ads_conn_id", "account_id")
-
-
-class AdsApiHookMixin:
-    """Gives an operator ``hook`` (created on first use, in ``execute``) and ``client``.
-
-    The class using it sets ``twitter_ads_conn_id`` and ``account_id`` in its constructor.
-    """
-
-    twitter_ads_conn_id: str
-    account_id: str | None
-
-    @cached_property
-    def hook(self) -> AdsApiHook:
-        """The hook for this task's connection and account (created lazily: nothing at DAG parse time)."""
-        from airflow_provider_twads.hooks.ads_api import AdsApiHook
-
-        return AdsApiHook(twitter_ads_conn_id=self.twitter_ads_conn_id, account_id=self.account_id or None)
-
-    @property
-    def client(self) -> AdsApiClient:
-        """The hook's client (one HTTP session per task)."""
-        return self.hook.get_conn()
-
-
-def as_id_list(value: Any, *, parameter: str) -> list[str]:
-    """IDs given as one ID, a comma-separated string, a rendered list, or a list (XComs and templates).
-
-    :param value: the IDs.
-    :param parameter: the parameter name, for the error message.
-    :return: non-empty, de-duplicated string IDs in order.
-    """
-    from airflow_provider_twads.api.errors import AdsApiValidationError
-    from airflow_provider_twads.reconcile import split_ids
-
-    if isinstance(value, str):
-        items: list[Any] = split_ids(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        items = [value]
-    elif isinstance(value, Sequence | AbstractSet):
-        # Any sequence: lists, tuples, and the lazy sequence Airflow passes for a mapped task's output.
-        items = list(value)
-    else:
-        raise AdsApiValidationError(parameter, f"expected an ID or a list of IDs, got {type(value).__name__}")
-    ids = [str(v).strip() for v in items if v is not None and str(v).strip()]
-    if not ids:
-        raise AdsApiValidationError(parameter, "at least one ID is required")
-    return list(dict.fromkeys(ids))
-
-
-def as_int(
-    value: Any, *, parameter: str, minimum: int | None = None, maximum: int | None = None, operation: str
-) -> int:
-    """An integer given as an int or as what a template renders (``"3"``), read exactly.
-
-    Rejected, naming the parameter: booleans, fractions (``2.5`` is not truncated to 2), strings that are
-    not whole numbers (``"abc"``, ``"1.5"``, ``"1e3"``), and values outside ``minimum``..``maximum``.
-
-    :param value: the value.
-    :param parameter: the parameter name, for the error message.
-    :param minimum: the smallest allowed value.
-    :param maximum: the largest allowed value.
-    :param operation: what is being validated, for the error message.
-    """
-    from airflow_provider_twads.api.errors import AdsApiValidationError
-
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?[0-9]+", text):
-            number = int(text)
-    bounds = f"from {minimum}" if minimum is not None else ""
-    bounds += f" to {maximum}" if maximum is not None else (" up" if bounds else "")
-    if number is None:
-        raise AdsApiValidationError(
-            parameter, f"must be a whole number {bounds}, got {value!r}".rstrip(), operation=operation
-        )
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise AdsApiValidationError(parameter, f"must be {bounds}, got {number}", operation=operation)
-    return number
+__all__ = ["CONN_TEMPLATE_FIELDS", "DEFAULT_CONN_ID", "AdsApiHookMixin", "as_id_list", "as_int"]

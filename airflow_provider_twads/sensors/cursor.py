@@ -7,25 +7,30 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 
 from airflow_provider_twads.api import vocabulary as vocab
-from airflow_provider_twads.operators._base import (
+from airflow_provider_twads.common import (
     CONN_TEMPLATE_FIELDS,
     DEFAULT_CONN_ID,
     AdsApiHookMixin,
     as_id_list,
     as_int,
 )
-from airflow_provider_twads.sensors.condition import Condition, ConditionResult, evaluate
+from airflow_provider_twads.condition import Condition, ConditionResult, evaluate, read_event
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
 __all__ = ["AdsCursorSensor"]
 
-EVENT_STATUSES = ("success", "failure", "timeout", "error")
 _OPERATION = "AdsCursorSensor"
 
 
@@ -232,17 +237,15 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
         :param context: the task context.
         :param event: the trigger's event payload.
         """
-        if not isinstance(event, Mapping) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(f"Invalid event from AdsCursorTrigger: {event!r}")
-        status, message = event["status"], str(event.get("message") or "")
-        if status == "success":
-            matched = event.get("matched_ids")
-            if not isinstance(matched, list) or not all(isinstance(i, str) for i in matched):
-                raise AirflowException(f"Invalid event from AdsCursorTrigger (matched_ids): {event!r}")
-            self.log.info("%s", message)
-            return matched
-        if status == "failure":
-            raise AirflowFailException(message)
-        if status == "timeout":
-            raise AirflowSensorTimeout(message)
-        raise AirflowException(f"AdsCursorTrigger failed: {message}")
+        try:
+            outcome = read_event(event)
+        except ValueError as err:
+            raise AirflowException(str(err)) from None
+        if outcome.status == "success":
+            self.log.info("%s", outcome.message)
+            return outcome.matched_ids
+        if outcome.status == "failure":
+            raise AirflowFailException(outcome.message)
+        if outcome.status == "timeout":
+            raise AirflowSensorTimeout(outcome.message)
+        raise AirflowException(f"AdsCursorTrigger failed: {outcome.message}")

@@ -1,7 +1,7 @@
 """The async trigger behind :class:`~airflow_provider_twads.sensors.cursor.AdsCursorSensor` (deferrable mode).
 
 It lists every page of a resource through the hook's async client, evaluates the same condition as the
-sensor (:func:`airflow_provider_twads.sensors.condition.evaluate`), and sleeps between polls. It writes
+sensor (:func:`airflow_provider_twads.condition.evaluate`), and sleeps between polls. It writes
 nothing. Rate limits: the async client paces on the rate-limit headers; when a 429 still comes through, the
 trigger waits until the announced reset (never past its deadline) instead of failing.
 """
@@ -15,7 +15,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_twads.sensors.condition import Condition, evaluate
+from airflow_provider_twads.condition import Condition, evaluate, trigger_event
+from airflow_provider_twads.connection import DEFAULT_CONN_ID
 
 __all__ = ["AdsCursorTrigger"]
 
@@ -41,7 +42,7 @@ class AdsCursorTrigger(BaseTrigger):
         resource: str,
         filters: dict[str, Any],
         condition: dict[str, Any],
-        twitter_ads_conn_id: str = "twitter_ads_default",
+        twitter_ads_conn_id: str = DEFAULT_CONN_ID,
         account_id: str | None = None,
         poll_interval: float = 60.0,
         end_time: float | None = None,
@@ -86,7 +87,7 @@ class AdsCursorTrigger(BaseTrigger):
         try:
             client = await hook.aget_async_client()
         except Exception as err:
-            yield TriggerEvent(self._event("error", message=f"Could not create the X Ads client: {err}"))
+            yield TriggerEvent(trigger_event("error", message=f"Could not create the X Ads client: {err}"))
             return
         try:
             polls = 0
@@ -103,40 +104,31 @@ class AdsCursorTrigger(BaseTrigger):
                         "Rate limited listing %s; waiting %.0f s until the reset", self.resource, wait
                     )
                     if wait <= 0:
-                        yield TriggerEvent(self._event("timeout", message=f"Timed out (rate limited): {err}"))
+                        yield TriggerEvent(
+                            trigger_event("timeout", message=f"Timed out (rate limited): {err}")
+                        )
                         return
                     await asyncio.sleep(wait)
                     continue
                 except AdsApiError as err:
-                    yield TriggerEvent(self._event("error", message=str(err)))
+                    yield TriggerEvent(trigger_event("error", message=str(err)))
                     return
                 result = evaluate(entities, condition)
                 self.log.info("Poll %d of %s: %s", polls, self.resource, result.message)
                 if result.failed:
                     yield TriggerEvent(
-                        self._event("failure", result.matched_ids, result.failed_ids, result.message)
+                        trigger_event("failure", result.matched_ids, result.failed_ids, result.message)
                     )
                     return
                 if result.done:
-                    yield TriggerEvent(self._event("success", result.matched_ids, [], result.message))
+                    yield TriggerEvent(trigger_event("success", result.matched_ids, [], result.message))
                     return
                 remaining = self._remaining()
                 if remaining <= 0:
                     yield TriggerEvent(
-                        self._event("timeout", result.matched_ids, [], f"Timed out. {result.message}")
+                        trigger_event("timeout", result.matched_ids, [], f"Timed out. {result.message}")
                     )
                     return
                 await asyncio.sleep(min(self.poll_interval, remaining))
         finally:
             await client.aclose()
-
-    @staticmethod
-    def _event(
-        status: str, matched: list[str] | None = None, failed: list[str] | None = None, message: str = ""
-    ) -> dict[str, Any]:
-        return {
-            "status": status,
-            "matched_ids": matched or [],
-            "failed_ids": failed or [],
-            "message": message,
-        }

@@ -141,7 +141,7 @@ def test_async_client_fetches_the_connection_asynchronously(emu: Any) -> None:
 def test_secrets_never_appear_in_logs_errors_or_reprs(
     emu: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from airflow.sdk.log import redact
+    from airflow.providers.common.compat.sdk import redact
 
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
@@ -177,10 +177,19 @@ def test_secrets_never_appear_in_logs_errors_or_reprs(
         assert secret not in blob
 
 
-def test_provider_is_registered() -> None:
-    from airflow.providers_manager import ProvidersManager
+def _providers_manager() -> Any:
+    """The manager that lists hooks: the task SDK's from Airflow 3.2 (core's ``hooks`` is deprecated)."""
+    try:
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    except ImportError:  # Airflow 3.0, 3.1
+        from airflow.providers_manager import ProvidersManager
 
-    pm = ProvidersManager()
+        return ProvidersManager()
+    return ProvidersManagerTaskRuntime()
+
+
+def test_provider_is_registered() -> None:
+    pm = _providers_manager()
     assert "airflow-provider-twads" in pm.providers
     hook_info = pm.hooks["twitter_ads"]
     assert (
@@ -188,6 +197,65 @@ def test_provider_is_registered() -> None:
         and hook_info.hook_class_name == "airflow_provider_twads.hooks.ads_api.AdsApiHook"
     )
     assert hook_info.connection_id_attribute_name == "twitter_ads_conn_id"
+
+
+def test_connection_form_as_the_ui_receives_it(tmp_path: Any) -> None:
+    """What the UI's connection form gets from the API server: from the provider info (3.2+) or from the
+    hook's classmethods (3.0/3.1), both derived from one table."""
+    # A fresh interpreter, as in the API server: on Airflow 3.1 the form is built when the providers
+    # manager first loads the hooks, which this test session has already done without the form's stand-ins.
+    code = (
+        "import importlib.util, json\n"
+        "wtforms = importlib.util.find_spec('wtforms') is not None\n"  # before 3.1 puts a stand-in there
+        "from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService\n"
+        "meta = {m.connection_type: m for m in HookMetaService.hook_meta_data()}['twitter_ads']\n"
+        "print(json.dumps({'meta': meta.model_dump(mode='json'), 'wtforms': wtforms}))\n"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    meta = report["meta"]
+    if meta["extra_fields"] is None and not report["wtforms"]:
+        pytest.skip("Airflow 3.0 builds connection forms only with the FAB provider (wtforms) installed")
+    standard, extra = meta["standard_fields"], meta["extra_fields"]
+    assert standard["port"]["hidden"] and standard["host"]["hidden"] and standard["url_schema"]["hidden"]
+    assert standard["login"]["title"] == "Consumer key (API key)"
+    assert standard["password"]["title"] == "Consumer secret"
+    assert set(extra) == {
+        "access_token",
+        "access_token_secret",
+        "host",
+        "api_version",
+        "account_id",
+        "timeout",
+    }
+    for name, spec in extra.items():
+        assert spec["description"] and spec["schema"]["title"], name  # every field has a label and help
+        secret = spec["schema"].get("format") == "password"
+        assert secret == (name in ("access_token", "access_token_secret")), name
+    assert extra["host"]["value"] == "https://ads-api.x.com"
+    assert extra["api_version"]["value"] == 12 and {11, 12} <= set(extra["api_version"]["schema"]["enum"])
+
+
+def test_no_short_secret_warning_for_the_connection_as_stored(emu: Any, tmp_path: Any) -> None:
+    """The form stores api_version and timeout as numbers: Airflow's masker sees no short string to warn
+    about ("Skipping masking for a secret as it's too short")."""
+    from twads_emulator.connection import connection_env
+
+    env = {
+        **os.environ,
+        **connection_env(emu.base_url, conn_id="twads_stored"),
+        "AIRFLOW_HOME": str(tmp_path),
+    }
+    code = (
+        "from airflow_provider_twads.hooks.ads_api import AdsApiHook\n"
+        "print('ACCOUNT', AdsApiHook('twads_stored').get_conn().get_account()['id'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"ACCOUNT {SEED['account_id']}" in done.stdout
+    assert "too short" not in done.stdout + done.stderr
 
 
 def test_airflow_cli_lists_the_provider_and_hook(tmp_path: Any) -> None:
@@ -234,3 +302,20 @@ def test_ui_field_behaviour_and_widgets() -> None:
     assert "host" in behaviour["hidden_fields"] and behaviour["relabeling"]["password"] == "Consumer secret"
     widgets = AdsApiHook.get_connection_form_widgets()
     assert widgets == {} or {"access_token", "access_token_secret", "api_version"} <= set(widgets)
+
+
+def test_provider_info_and_hook_describe_the_same_form() -> None:
+    from airflow_provider_twads import get_provider_info
+
+    (conn_type,) = get_provider_info()["connection-types"]
+    assert conn_type["connection-type"] == AdsApiHook.conn_type
+    assert conn_type["hook-name"] == AdsApiHook.hook_name
+    behaviour = AdsApiHook.get_ui_field_behaviour()
+    declared = conn_type["ui-field-behaviour"]
+    assert declared["hidden-fields"] == behaviour["hidden_fields"]
+    assert declared["relabeling"] == behaviour["relabeling"]
+    assert declared["placeholders"] == behaviour["placeholders"]
+    sensitive = {name for name, f in conn_type["conn-fields"].items() if f.get("sensitive")}
+    assert sensitive == {"access_token", "access_token_secret"}
+    triggers = [m for t in get_provider_info()["triggers"] for m in t["python-modules"]]
+    assert "airflow_provider_twads.triggers.cursor" in triggers

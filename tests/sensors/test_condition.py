@@ -7,7 +7,7 @@ import json
 import pytest
 
 from airflow_provider_twads.api.errors import AdsApiValidationError
-from airflow_provider_twads.sensors.condition import Condition, evaluate
+from airflow_provider_twads.condition import Condition, evaluate
 
 
 def pt(i, approval="PENDING", status="ACTIVE", deleted=False):

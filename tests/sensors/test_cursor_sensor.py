@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_twads.api.errors import AdsApiValidationError
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
@@ -217,7 +217,10 @@ class _FirstTry:
 
 
 def test_reschedule_mode_frees_the_slot_until_the_condition_holds(emu, promoted):
-    from airflow.sdk.exceptions import AirflowRescheduleException
+    try:
+        from airflow.sdk.exceptions import AirflowRescheduleException
+    except ImportError:  # Airflow 3.0, 3.1 (not in common-compat)
+        from airflow.exceptions import AirflowRescheduleException  # type: ignore[no-redef]
 
     sensor = approval_sensor(mode="reschedule", poke_interval=30)
     with pytest.raises(AirflowRescheduleException) as rescheduled:

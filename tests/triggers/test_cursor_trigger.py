@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_twads.sensors.condition import Condition
+from airflow_provider_twads.condition import Condition
 from airflow_provider_twads.triggers.cursor import AdsCursorTrigger
 from twads_emulator import SEED
 

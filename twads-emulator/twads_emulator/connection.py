@@ -33,7 +33,7 @@ def connection_dict(
             "access_token": credentials["access_token"],
             "access_token_secret": credentials["access_token_secret"],
             "host": base_url,
-            "api_version": api_version,
+            "api_version": int(api_version),  # a number: Airflow warns about short strings in Extra
             "account_id": account_id,
             "timeout": timeout,
         },

@@ -1,7 +1,8 @@
-"""The declarative wait condition of the cursor sensor, evaluated in one place for sensor and trigger.
+"""What the cursor sensor and its trigger share: the wait condition, its evaluation, and the event.
 
 Pure data in, pure data out: no Airflow, no HTTP. The sensor (poke and reschedule modes) and the trigger
-(deferrable mode) both list every page of entities and hand them to :func:`evaluate`.
+(deferrable mode) both list every page of entities and hand them to :func:`evaluate`; the trigger reports
+with :func:`trigger_event` and the sensor reads that back with :func:`read_event`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,19 @@ from typing import Any
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.errors import AdsApiValidationError
 
-__all__ = ["Condition", "ConditionResult", "evaluate"]
+__all__ = [
+    "EVENT_STATUSES",
+    "Condition",
+    "ConditionResult",
+    "TriggerOutcome",
+    "evaluate",
+    "read_event",
+    "trigger_event",
+]
+
+#: The statuses of the trigger's event: the condition held, cannot hold any more, time ran out, or the
+#: trigger could not list (connection, API error).
+EVENT_STATUSES = ("success", "failure", "timeout", "error")
 
 #: For each awaited approval status, the statuses from which it can no longer be reached.
 _APPROVAL_DEAD_ENDS: dict[str, frozenset[str]] = {
@@ -179,4 +192,53 @@ def evaluate(entities: Iterable[Mapping[str, Any]], condition: Condition) -> Con
         pending_ids=pending,
         total=total,
         message=message,
+    )
+
+
+def trigger_event(
+    status: str, matched: list[str] | None = None, failed: list[str] | None = None, message: str = ""
+) -> dict[str, Any]:
+    """The trigger's event payload (JSON-only).
+
+    :param status: one of :data:`EVENT_STATUSES`.
+    :param matched: IDs of the entities that match.
+    :param failed: IDs of the entities in a terminal failure.
+    :param message: one line for the task log.
+    """
+    if status not in EVENT_STATUSES:
+        raise ValueError(f"unknown event status {status!r}")
+    return {"status": status, "matched_ids": matched or [], "failed_ids": failed or [], "message": message}
+
+
+@dataclass(frozen=True)
+class TriggerOutcome:
+    """A trigger event, checked.
+
+    :param status: one of :data:`EVENT_STATUSES`.
+    :param message: the event's message.
+    :param matched_ids: IDs of the matching entities (``success``).
+    """
+
+    status: str
+    message: str
+    matched_ids: list[str]
+
+
+def read_event(event: Any) -> TriggerOutcome:
+    """Check an event from :func:`trigger_event` (it crossed a process boundary: trust nothing).
+
+    :param event: the event payload.
+    :raises ValueError: the event is not one the trigger sends.
+    """
+    if not isinstance(event, Mapping) or event.get("status") not in EVENT_STATUSES:
+        raise ValueError(f"Invalid event from AdsCursorTrigger: {event!r}")
+    matched = event.get("matched_ids")
+    if event["status"] == "success" and (
+        not isinstance(matched, list) or not all(isinstance(i, str) for i in matched)
+    ):
+        raise ValueError(f"Invalid event from AdsCursorTrigger (matched_ids): {event!r}")
+    return TriggerOutcome(
+        status=str(event["status"]),
+        message=str(event.get("message") or ""),
+        matched_ids=list(matched) if isinstance(matched, list) else [],
     )
