@@ -29,7 +29,7 @@ from twads_emulator.config import ConfigError, array, check_object, choice, numb
 from twads_emulator.faults import Fault, FaultInjector
 from twads_emulator.oauth import FORM_CONTENT_TYPE, OAuthVerifier, SignedRequest
 from twads_emulator.params import ApiError, Params, invalid
-from twads_emulator.ratelimits import RateLimiter, classify
+from twads_emulator.ratelimits import QuotaCounter, classify
 from twads_emulator.resources import Approval, BatchFailed, Context, Resources
 from twads_emulator.seed import CONSUMERS, TOKENS, seed_entities
 from twads_emulator.store import KINDS, Store
@@ -137,7 +137,7 @@ class Emulator:
             database is opened."""
         self.faults = FaultInjector(faults)
         self._start_faults = faults
-        self.limiter = RateLimiter(rate_limits)
+        self.limiter = QuotaCounter(rate_limits)
         Approval.parse(approval)
         self.store = Store(db_path)
         self.resources = Resources(self.store, approval)
