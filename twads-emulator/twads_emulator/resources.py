@@ -232,6 +232,9 @@ class Context:
     params: Params
     path_id: str | None = None
     body: Any = None  # parsed JSON body (batch endpoints)
+    # What one request has already looked up, shared by a batch's operations (so that 500 criteria on one
+    # line item read its parent and its targeting types once, not 500 times).
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 class Resources:
@@ -295,7 +298,7 @@ class Resources:
         p.finish()
         selected = {c: vals for c, vals in columns.items() if vals is not None}
         selected.update(extra_filters or {})
-        rows, more, total = self.store.query(
+        rows, last_seq, total = self.store.query(
             kind,
             account_id=ctx.account_id,
             filters=selected,
@@ -305,11 +308,12 @@ class Resources:
             exclude_deleted_parents=exclude_deleted_parents and not listing.with_deleted,
             sort=listing.sort,
             offset=listing.offset,
+            after_seq=listing.after_seq if listing.sort is None else None,
             limit=listing.count,
             with_total=listing.with_total_count,
         )
         data = [render(r) if render else shape(r, keys) for r in rows]
-        return listing.envelope(data, more, total, p.echo, v.RESOURCE_DATA_TYPE.get(kind, kind))
+        return listing.envelope(data, last_seq, total, p.echo, v.RESOURCE_DATA_TYPE.get(kind, kind))
 
     def _delete(self, kind: str, ctx: Context, id_: str) -> dict[str, Any]:
         record = self._entity(kind, ctx, id_)
@@ -697,10 +701,8 @@ class Resources:
         )
 
     def _check_campaign_rules(self, ctx: Context, campaign: dict[str, Any], record: dict[str, Any]) -> None:
-        siblings = self.store.find(
-            "line_items", account_id=ctx.account_id, parent_id=campaign["id"], deleted=0
-        )
-        if len(siblings) >= v.MAX_LINE_ITEMS_PER_CAMPAIGN:
+        where = {"account_id": ctx.account_id, "parent_id": campaign["id"], "deleted": 0}
+        if self.store.count("line_items", **where) >= v.MAX_LINE_ITEMS_PER_CAMPAIGN:
             raise ApiError(
                 400,
                 v.ERROR_TOO_MANY_LINE_ITEMS,
@@ -708,7 +710,7 @@ class Resources:
                 "line items",
                 "campaign_id",
             )
-        for sibling in siblings[:1]:
+        for sibling in self.store.find("line_items", limit=1, **where):
             for attr in ("product_type", "objective"):
                 if sibling[attr] != record[attr]:
                     raise invalid(
@@ -856,23 +858,22 @@ class Resources:
         # Required on today's page, absent from its own examples: EQ when not given.
         operator = p.enum("operator_type", v.OPERATOR_TYPES) or v.DEFAULT_OPERATOR_TYPE
         p.finish()
-        self._parent("line_items", ctx, line_item_id, "line_item_id")
+        if ("line_item", line_item_id) not in ctx.memo:
+            ctx.memo["line_item", line_item_id] = self._parent(
+                "line_items", ctx, line_item_id, "line_item_id"
+            )
         required_operator = v.TARGETING_TYPE_REQUIRED_OPERATOR.get(ttype)
         if required_operator and operator != required_operator:
             raise invalid("operator_type", f"{ttype} may only be used with operator_type={required_operator}")
-        existing = self.store.find(
-            "targeting_criteria", account_id=ctx.account_id, parent_id=line_item_id, deleted=0
-        )
-        if ttype in v.SINGLE_PER_LINE_ITEM_TARGETING_TYPES and any(
-            c["targeting_type"] == ttype for c in existing
-        ):
+        existing = self._targeting_types(ctx, line_item_id)
+        if ttype in v.SINGLE_PER_LINE_ITEM_TARGETING_TYPES and ttype in existing:
             raise invalid(
                 "targeting_type",
                 f"It is only possible to target a single {ttype} bucket per line item; line item "
                 f"{line_item_id} already has one",
             )
         prerequisite = v.TARGETING_TYPE_PREREQUISITES.get(ttype)
-        if prerequisite and not any(c["targeting_type"] == prerequisite for c in existing):
+        if prerequisite and prerequisite not in existing:
             raise ApiError(
                 400,
                 "INVALID_TV_SHOW_LOCATIONS",
@@ -897,7 +898,19 @@ class Resources:
         }
         if location_type:
             record["location_type"] = location_type
+        existing.add(ttype)
         return self.store.create("targeting_criteria", lambda new_id: {**record, "id": new_id})
+
+    def _targeting_types(self, ctx: Context, line_item_id: str) -> set[str]:
+        """The targeting types a line item's live criteria use (kept up to date through ``ctx.memo``)."""
+        key = ("targeting_types", line_item_id)
+        if key not in ctx.memo:
+            ctx.memo[key] = self.store.distinct(
+                "targeting_criteria", "targeting_type", account_id=ctx.account_id, parent_id=line_item_id,
+                deleted=0,
+            )  # fmt: skip
+        types: set[str] = ctx.memo[key]
+        return types
 
     def delete_targeting_criterion(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
@@ -993,7 +1006,7 @@ class Resources:
                     raise invalid("operation_type", f"operation_type must be one of {', '.join(allowed_ops)}")
                 if not isinstance(raw, dict):
                     raise invalid("params", "params must be a JSON object")
-                item_ctx = Context(ctx.method, ctx.version, ctx.account_id, p)
+                item_ctx = Context(ctx.method, ctx.version, ctx.account_id, p, memo=ctx.memo)
                 if operation == "Create":
                     record = self._batch_create(kind, item_ctx)
                 else:
@@ -1007,6 +1020,7 @@ class Resources:
                     else:
                         p.finish()
                         record = self._delete(kind, item_ctx, target)
+                        ctx.memo.pop(("targeting_types", record.get("line_item_id", "")), None)
                 results.append(record)
                 errors.append([])
             except ApiError as exc:
