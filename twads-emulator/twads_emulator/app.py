@@ -396,7 +396,10 @@ class Emulator:
         if account_id is not None:
             refusal = None
             if self.store.get("accounts", account_id) is None:
-                refusal = ApiError(404, v.ERROR_NOT_FOUND, f"Account {account_id} not found", "account_id")
+                # 403, not 404, on the API: a wrong account ID must not pass for "already deleted".
+                refusal = ApiError(
+                    403, v.ERROR_ACCOUNT_NOT_FOUND, f"Account {account_id} not found", "account_id"
+                )
             elif account_id not in allowed_accounts:
                 refusal = ApiError(
                     403,

@@ -89,18 +89,6 @@ DEFAULT_PAY_BY = {
     "VIDEO_VIEWS": "VIEW",
     "PREROLL_VIEWS": "VIEW",
 }
-NOT_FOUND_CODES = {
-    "campaigns": "CAMPAIGN_NOT_FOUND",
-    "line_items": "LINE_ITEM_NOT_FOUND",
-    "funding_instruments": "FUNDING_INSTRUMENT_NOT_FOUND",
-}
-BATCH_LIMITS = {
-    # The issue fixes line item batches at 20 (line-items.txt); today's page allows 40. Enforcing the
-    # smaller bound keeps a client honest on both.
-    "line_items": v.MAX_LINE_ITEMS_PER_BATCH_LEGACY,
-    "targeting_criteria": v.MAX_TARGETING_CRITERIA_PER_BATCH,
-    "campaigns": v.MAX_CAMPAIGNS_PER_BATCH,
-}
 ADVERTISER_USER_ID = "756201191646691328"
 # The fields of a bulk-seeded line item (admin seeding), which ``overrides`` may change; its account,
 # campaign, funding instrument, ID and name are not overridable.
@@ -112,8 +100,10 @@ def shape(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: record.get(k) for k in keys}
 
 
-def not_found(what: str, id_: str, parameter: str | None = None) -> ApiError:
-    return ApiError(404, v.ERROR_NOT_FOUND, f"{what} {id_} not found", parameter)
+def not_found(kind: str, id_: str) -> ApiError:
+    """404 with the reference's code for the kind (``LINE_ITEM_NOT_FOUND``, ...)."""
+    what = kind[:-1].replace("_", " ").replace("criteri", "criterion").capitalize()
+    return ApiError(404, v.NOT_FOUND_CODES[kind], f"{what} {id_} not found")
 
 
 APPROVAL_MODES = ("immediate", "after", "manual")
@@ -140,8 +130,8 @@ def _read_status(p: Params, creating: bool, changes: dict[str, Any]) -> None:
     :param creating: True for a POST, False for a PUT.
     :param changes: the record changes being built; the status goes there.
     """
-    statuses = v.ENTITY_STATUSES if creating else v.UPDATABLE_ENTITY_STATUSES
-    status = p.enum("entity_status", statuses)
+    # DRAFT parses on updates too: sent back unchanged it is a no-op; as a change, _check_draft refuses it.
+    status = p.enum("entity_status", v.ENTITY_STATUSES)
     if status:
         changes["entity_status"] = status
     if not creating:
@@ -256,13 +246,13 @@ class Resources:
             or record.get("account_id") != ctx.account_id
             or (record["deleted"] and not with_deleted)
         ):
-            raise not_found(kind[:-1].replace("_", " ").capitalize(), id_)
+            raise not_found(kind, id_)
         return record
 
     def _parent(self, kind: str, ctx: Context, id_: str, parameter: str) -> dict[str, Any]:
         record = self.store.get(kind, id_)
         if record is None or record.get("account_id") != ctx.account_id or record["deleted"]:
-            raise ApiError(404, NOT_FOUND_CODES[kind], f"{parameter} {id_} does not exist", parameter)
+            raise ApiError(404, v.NOT_FOUND_CODES[kind], f"{parameter} {id_} does not exist", parameter)
         return record
 
     def account_features(self, account_id: str) -> list[str]:
@@ -323,8 +313,9 @@ class Resources:
         return record
 
     @staticmethod
-    def _single(data: Any, echo: dict[str, Any]) -> dict[str, Any]:
-        return {"request": {"params": echo}, "data": data}
+    def _single(kind: str, data: Any, echo: dict[str, Any]) -> dict[str, Any]:
+        """A single-entity response: ``data`` an object, and its ``data_type`` as real responses give it."""
+        return {"request": {"params": echo}, "data_type": v.RESOURCE_DATA_TYPE[kind], "data": data}
 
     # ---- accounts -----------------------------------------------------------------------------------
     def list_accounts(self, ctx: Context, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -339,7 +330,9 @@ class Resources:
         p.finish()
         record = self.store.get("accounts", ctx.account_id or "")
         assert record is not None  # checked by the access check
-        return self._single(shape(record, (*ACCOUNT_KEYS[:8], "industry_type", *ACCOUNT_KEYS[8:])), p.echo)
+        return self._single(
+            "accounts", shape(record, (*ACCOUNT_KEYS[:8], "industry_type", *ACCOUNT_KEYS[8:])), p.echo
+        )
 
     def get_features(self, ctx: Context) -> dict[str, Any]:
         p = ctx.params
@@ -360,7 +353,7 @@ class Resources:
         with_deleted = ctx.params.boolean("with_deleted", default=False)
         ctx.params.finish()
         record = self._entity("funding_instruments", ctx, ctx.path_id or "", with_deleted=bool(with_deleted))
-        return self._single(shape(record, FUNDING_INSTRUMENT_KEYS), ctx.params.echo)
+        return self._single("funding_instruments", shape(record, FUNDING_INSTRUMENT_KEYS), ctx.params.echo)
 
     # ---- campaigns ----------------------------------------------------------------------------------
     def list_campaigns(self, ctx: Context) -> dict[str, Any]:
@@ -377,7 +370,7 @@ class Resources:
         with_deleted = ctx.params.boolean("with_deleted", default=False)
         ctx.params.finish()
         record = self._entity("campaigns", ctx, ctx.path_id or "", with_deleted=bool(with_deleted))
-        return self._single(shape(record, CAMPAIGN_KEYS), ctx.params.echo)
+        return self._single("campaigns", shape(record, CAMPAIGN_KEYS), ctx.params.echo)
 
     def _campaign_fields(self, p: Params, creating: bool) -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -426,9 +419,19 @@ class Resources:
 
     @staticmethod
     def _check_draft(record: dict[str, Any], changes: dict[str, Any], p: Params) -> None:
-        if record.get("entity_status") == v.DRAFT_STATUS and "entity_status" in changes:
-            parameter = v.LEGACY_PAUSED_PARAMETER if p.has(v.LEGACY_PAUSED_PARAMETER) else "entity_status"
+        """A status change on an update: none for a draft (only the Ads UI may), none into DRAFT; the
+        entity's own status sent back is no change at all (a load-then-save)."""
+        current, new = record.get("entity_status"), changes.get("entity_status")
+        if "entity_status" not in changes or new == current:
+            changes.pop("entity_status", None)
+            return
+        parameter = v.LEGACY_PAUSED_PARAMETER if p.has(v.LEGACY_PAUSED_PARAMETER) else "entity_status"
+        if current == v.DRAFT_STATUS:
             raise invalid(parameter, v.DRAFT_ERROR_MESSAGE)
+        if new == v.DRAFT_STATUS:
+            raise invalid(
+                parameter, "An entity cannot become a draft again; entity_status may be ACTIVE or PAUSED"
+            )
 
     def create_campaign(self, ctx: Context) -> dict[str, Any]:
         p = ctx.params
@@ -463,7 +466,7 @@ class Resources:
             return record
 
         record = self.store.create("campaigns", build)
-        return self._single(shape(record, CAMPAIGN_KEYS), p.echo)
+        return self._single("campaigns", shape(record, CAMPAIGN_KEYS), p.echo)
 
     def update_campaign(self, ctx: Context) -> dict[str, Any]:
         p = ctx.params
@@ -477,12 +480,12 @@ class Resources:
             self._status_fields(record)
         record["updated_at"] = now_iso()
         self.store.update("campaigns", record)
-        return self._single(shape(record, CAMPAIGN_KEYS), p.echo)
+        return self._single("campaigns", shape(record, CAMPAIGN_KEYS), p.echo)
 
     def delete_campaign(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
         record = self._delete("campaigns", ctx, ctx.path_id or "")
-        return self._single(shape(record, CAMPAIGN_KEYS), ctx.params.echo)
+        return self._single("campaigns", shape(record, CAMPAIGN_KEYS), ctx.params.echo)
 
     # ---- line items ---------------------------------------------------------------------------------
     def list_line_items(self, ctx: Context) -> dict[str, Any]:
@@ -503,7 +506,7 @@ class Resources:
         with_deleted = ctx.params.boolean("with_deleted", default=False)
         ctx.params.finish()
         record = self._entity("line_items", ctx, ctx.path_id or "", with_deleted=bool(with_deleted))
-        return self._single(shape(record, LINE_ITEM_KEYS), ctx.params.echo)
+        return self._single("line_items", shape(record, LINE_ITEM_KEYS), ctx.params.echo)
 
     def _line_item_fields(self, p: Params, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         """Parse line item parameters in either vocabulary.
@@ -723,7 +726,7 @@ class Resources:
     def create_line_item(self, ctx: Context) -> dict[str, Any]:
         p = ctx.params
         record = self._create_line_item(ctx, p)
-        return self._single(shape(record, LINE_ITEM_KEYS), p.echo)
+        return self._single("line_items", shape(record, LINE_ITEM_KEYS), p.echo)
 
     def _create_line_item(self, ctx: Context, p: Params) -> dict[str, Any]:
         changes, given = self._line_item_fields(p, creating=True)
@@ -778,7 +781,7 @@ class Resources:
     def update_line_item(self, ctx: Context) -> dict[str, Any]:
         p = ctx.params
         record = self._update_line_item(ctx, p, ctx.path_id or "")
-        return self._single(shape(record, LINE_ITEM_KEYS), p.echo)
+        return self._single("line_items", shape(record, LINE_ITEM_KEYS), p.echo)
 
     def _update_line_item(self, ctx: Context, p: Params, id_: str) -> dict[str, Any]:
         changes, given = self._line_item_fields(p, creating=False)
@@ -799,7 +802,7 @@ class Resources:
     def delete_line_item(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
         record = self._delete("line_items", ctx, ctx.path_id or "")
-        return self._single(shape(record, LINE_ITEM_KEYS), ctx.params.echo)
+        return self._single("line_items", shape(record, LINE_ITEM_KEYS), ctx.params.echo)
 
     # ---- targeting criteria -------------------------------------------------------------------------
     def _criterion_view(self, lang: str | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -845,11 +848,11 @@ class Resources:
         with_deleted = p.boolean("with_deleted", default=False)
         p.finish()
         record = self._entity("targeting_criteria", ctx, ctx.path_id or "", with_deleted=bool(with_deleted))
-        return self._single(self._criterion_view(lang)(record), p.echo)
+        return self._single("targeting_criteria", self._criterion_view(lang)(record), p.echo)
 
     def create_targeting_criterion(self, ctx: Context) -> dict[str, Any]:
         record = self._create_criterion(ctx, ctx.params)
-        return self._single(self._criterion_view(None)(record), ctx.params.echo)
+        return self._single("targeting_criteria", self._criterion_view(None)(record), ctx.params.echo)
 
     def _create_criterion(self, ctx: Context, p: Params) -> dict[str, Any]:
         line_item_id = p.string("line_item_id", required=True, max_len=64)
@@ -915,7 +918,7 @@ class Resources:
     def delete_targeting_criterion(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
         record = self._delete("targeting_criteria", ctx, ctx.path_id or "")
-        return self._single(self._criterion_view(None)(record), ctx.params.echo)
+        return self._single("targeting_criteria", self._criterion_view(None)(record), ctx.params.echo)
 
     # ---- promoted tweets ----------------------------------------------------------------------------
     def _promoted_view(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -943,8 +946,8 @@ class Resources:
         record = self._entity("promoted_tweets", ctx, ctx.path_id or "", with_deleted=with_deleted)
         parent = self.store.get("line_items", record["line_item_id"])
         if parent is not None and parent["deleted"] and not with_deleted:
-            raise not_found("Promoted tweet", record["id"])
-        return self._single(self._promoted_view(record), ctx.params.echo)
+            raise not_found("promoted_tweets", record["id"])
+        return self._single("promoted_tweets", self._promoted_view(record), ctx.params.echo)
 
     def create_promoted_tweets(self, ctx: Context) -> dict[str, Any]:
         p = ctx.params
@@ -973,7 +976,7 @@ class Resources:
     def delete_promoted_tweet(self, ctx: Context) -> dict[str, Any]:
         ctx.params.finish()
         record = self._delete("promoted_tweets", ctx, ctx.path_id or "")
-        return self._single(self._promoted_view(record), ctx.params.echo)
+        return self._single("promoted_tweets", self._promoted_view(record), ctx.params.echo)
 
     # ---- batch --------------------------------------------------------------------------------------
     def batch(self, ctx: Context, kind: str) -> tuple[int, dict[str, Any]]:
@@ -982,7 +985,7 @@ class Resources:
         Runs inside the caller's transaction; raising rolls every operation back.
         """
         ops = ctx.body
-        limit = BATCH_LIMITS[kind]
+        limit = v.BATCH_MAX_SIZES[kind]
         if not isinstance(ops, list) or not ops:
             raise invalid("body", "The batch body must be a non-empty JSON array of {operation_type, params}")
         if len(ops) > limit:

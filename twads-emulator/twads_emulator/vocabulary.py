@@ -36,7 +36,16 @@ RESOURCE_DATA_TYPE: Final[dict[str, str]] = {
     "line_items": "line_item",
     "targeting_criteria": "targeting_criterion",
     "promoted_tweets": "promoted_tweet",
+    "funding_instruments": "funding_instrument",
     "features": "features",
+}
+# 404 codes by kind (fundamentals/error-codes-and-responses.mdx).
+NOT_FOUND_CODES: Final[dict[str, str]] = {
+    "campaigns": "CAMPAIGN_NOT_FOUND",
+    "line_items": "LINE_ITEM_NOT_FOUND",
+    "funding_instruments": "FUNDING_INSTRUMENT_NOT_FOUND",
+    "targeting_criteria": "TARGETING_CRITERION_NOT_FOUND",
+    "promoted_tweets": "PROMOTED_TWEET_NOT_FOUND",
 }
 
 # --------------------------------------------------------------------------------------------------------
@@ -99,17 +108,17 @@ GOALS: Final[tuple[str, ...]] = (
     "VIEW_15S",
     "WEBSITE_CONVERSIONS",
 )
-PAY_BY: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK")
+# The documented values, and those only seen in responses (ENGAGEMENT in the reference's own example line
+# items; FOLLOW and VIEW as the objectives' defaults): what the API returns, it takes back.
+PAY_BY: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK", "ENGAGEMENT", "FOLLOW", "VIEW")
 
 ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "DRAFT", "PAUSED")
-# What PUT accepts: a draft cannot be activated or paused through the API (draft-campaigns-announcement.txt).
-UPDATABLE_ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "PAUSED")
 DRAFT_STATUS: Final = "DRAFT"
 
 AUDIENCE_EXPANSIONS: Final[tuple[str, ...]] = ("BROAD", "DEFINED", "EXPANDED")
 INCLUDE_SENTIMENTS: Final[tuple[str, ...]] = ("ALL", "POSITIVE_ONLY")
 DURATION_IN_DAYS: Final[tuple[int, ...]] = (1, 7, 30)
-BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("LINE_ITEM",)
+BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("CAMPAIGN", "LINE_ITEM")  # current-campaigns.mdx
 # "APP_INSTALLS and APP_ENGAGEMENTS objectives require setting at least one app store identifier".
 OBJECTIVES_REQUIRING_APP_ID: Final[tuple[str, ...]] = ("APP_INSTALLS", "APP_ENGAGEMENTS")
 APP_STORE_ID_PARAMS: Final[tuple[str, ...]] = ("android_app_store_identifier", "ios_app_store_identifier")
@@ -272,12 +281,11 @@ COUNT_DEFAULT: Final = 200
 MAX_IDS_PER_FILTER: Final = 200  # campaign_ids, line_item_ids, ... "Up to 200 IDs may be provided."
 MAX_TWEET_IDS_PER_REQUEST: Final = 50  # POST promoted_tweets tweet_ids
 MAX_TARGETING_CRITERIA_PER_BATCH: Final = 500
-MAX_LINE_ITEMS_PER_BATCH_LEGACY: Final = 20  # line-items.txt
-MAX_LINE_ITEMS_PER_BATCH_CURRENT: Final = 40  # current-line-items.mdx
+MAX_LINE_ITEMS_PER_BATCH: Final = 40  # current-line-items.mdx (the older line-items.txt said 20)
 MAX_CAMPAIGNS_PER_BATCH: Final = 40
 # The server-side maximum per batch request (what the emulator enforces).
 BATCH_MAX_SIZES: Final[dict[str, int]] = {
-    "line_items": MAX_LINE_ITEMS_PER_BATCH_CURRENT,
+    "line_items": MAX_LINE_ITEMS_PER_BATCH,
     "targeting_criteria": MAX_TARGETING_CRITERIA_PER_BATCH,
     "campaigns": MAX_CAMPAIGNS_PER_BATCH,
 }
@@ -315,7 +323,6 @@ ERROR_TOO_MANY_LINE_ITEMS: Final = "TOO_MANY_LINE_ITEMS"
 ERROR_UNAUTHORIZED_ACCESS: Final = "UNAUTHORIZED_ACCESS"
 ERROR_UNAUTHORIZED_CLIENT_APPLICATION: Final = "UNAUTHORIZED_CLIENT_APPLICATION"
 ERROR_ACCOUNT_NOT_FOUND: Final = "ACCOUNT_NOT_FOUND"
-ERROR_NOT_FOUND: Final = "NOT_FOUND"
 ERROR_TOO_MANY_REQUESTS: Final = "TOO_MANY_REQUESTS"
 ERROR_INTERNAL_ERROR: Final = "INTERNAL_ERROR"
 ERROR_SERVICE_UNAVAILABLE: Final = "SERVICE_UNAVAILABLE"
