@@ -16,7 +16,16 @@ machine load hits both alike: "before" is oauthlib's ``SignatureOnlyEndpoint`` (
 wall-clock rates the script reports CPU time per request of the server thread and of the client, which
 machine load does not inflate. The aim is >= 500 GETs per second on a 2-core machine.
 
-Usage: ``.venv/bin/python benchmarks/bench_emulator.py [--seconds 6] [--blocks 3]``
+Two more figures, for the emulator's own cost on the big workloads (issue 10):
+
+* ``batch``: emulator CPU per 500-criterion targeting batch (``POST batch/.../targeting_criteria``), ten
+  batches onto one line item (5,000 criteria in the end, as in the benchmarks' targeting workload);
+  the target is <= 0.1 s each;
+* ``paging``: every one of 100,000 seeded line items read with ``count=1000`` (100 pages): wall time,
+  emulator CPU and line items per second.
+
+Usage: ``.venv/bin/python benchmarks/bench_emulator.py [--seconds 6] [--blocks 3]
+[--sections gets,batch,paging]``
 """
 
 from __future__ import annotations
@@ -79,27 +88,89 @@ def _block(call: Callable[[], int], seconds: float, emu: EmulatorServer, tally: 
     tally.client_cpu += time.thread_time() - client_start
 
 
+def _session() -> OAuth1Session:
+    return OAuth1Session(C["consumer_key"], C["consumer_secret"], C["access_token"], C["access_token_secret"])
+
+
+def batch_cpu(emu: EmulatorServer, batches: int = 10, size: int = 500) -> list[float]:
+    """Emulator CPU seconds of each of ``batches`` targeting batches of ``size`` onto one new line item."""
+    base = f"{emu.base_url}/12"
+    account = SEED["account_id"]
+    with _session() as session:
+        line_item = {
+            "campaign_id": SEED["empty_campaign_id"], "objective": "ENGAGEMENTS",
+            "product_type": "PROMOTED_TWEETS", "placements": "ALL_ON_TWITTER",
+            "bid_amount_local_micro": "3210000", "entity_status": "PAUSED",
+        }  # fmt: skip
+        created = session.post(f"{base}/accounts/{account}/line_items", params=line_item, timeout=30)
+        line_item_id = created.json()["data"]["id"]
+        cpu = []
+        for b in range(batches):
+            ops = [
+                {"operation_type": "Create", "params": {
+                    "line_item_id": line_item_id, "targeting_type": "BROAD_KEYWORD",
+                    "targeting_value": f"keyword{b:02d}{i:04d}", "operator_type": "EQ"}}
+                for i in range(size)
+            ]  # fmt: skip
+            start = emu.cpu_time()
+            answer = session.post(f"{base}/batch/accounts/{account}/targeting_criteria", json=ops, timeout=60)
+            cpu.append(emu.cpu_time() - start)
+            if answer.status_code != 200:
+                raise RuntimeError(f"batch {b}: {answer.status_code} {answer.text[:200]}")
+    return cpu
+
+
+def paging(emu: EmulatorServer, campaign_id: str) -> tuple[int, float, float]:
+    """Read every line item of ``campaign_id`` with ``count=1000``: (items, wall s, emulator CPU s)."""
+    url = f"{emu.base_url}/12/accounts/{SEED['account_id']}/line_items"
+    items, cursor = 0, None
+    with _session() as session:
+        wall, cpu = time.perf_counter(), emu.cpu_time()
+        while True:
+            params = {"campaign_ids": campaign_id, "count": "1000", **({"cursor": cursor} if cursor else {})}
+            page = session.get(url, params=params, timeout=60).json()
+            items += len(page["data"])
+            if not (cursor := page["next_cursor"]):
+                break
+        return items, time.perf_counter() - wall, emu.cpu_time() - cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per case (default 6)")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per case (default 3)")
+    parser.add_argument(
+        "--sections", default="gets,batch,paging", help="what to measure (default gets,batch,paging)"
+    )
     args = parser.parse_args(argv)
+    sections = set(args.sections.split(","))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} cores, load average {load:.2f}", flush=True)
     with EmulatorServer(port=0) as emu:
         emu.admin.set_rate_limits({"core_reads": {"limit": 10_000_000, "window": 900}})
+        if "batch" in sections:
+            cpu = batch_cpu(emu)
+            print(f"500-criterion batch, emulator CPU s (10 batches onto one line item): median "
+                  f"{statistics.median(cpu):.3f}, first {cpu[0]:.3f}, last {cpu[-1]:.3f}, max {max(cpu):.3f}",
+                  flush=True)  # fmt: skip
+        if not sections & {"gets", "paging"}:
+            return 0
         print("seeding 100,000 line items ...", flush=True)
         started = time.perf_counter()
         emu.admin.seed_line_items(SEED["empty_campaign_id"], 100_000)
         print(f"seeded 100,000 line items in {time.perf_counter() - started:.2f} s", flush=True)
+        if "paging" in sections:
+            items, wall, cpu_s = paging(emu, SEED["empty_campaign_id"])
+            print(f"paging {items:,} line items (count=1000): {wall:.2f} s wall, {cpu_s:.2f} s emulator CPU, "
+                  f"{items / wall:,.0f} line items/s", flush=True)  # fmt: skip
+        if "gets" not in sections:
+            return 0
         base = f"{emu.base_url}/12/accounts/{SEED['account_id']}"
         paths = {
             "one line item": f"{base}/line_items/{SEED['line_item_id']}",
             "page of 200 of 100,000": f"{base}/line_items?campaign_ids={SEED['empty_campaign_id']}&count=200",
         }
-        session = OAuth1Session(
-            C["consumer_key"], C["consumer_secret"], C["access_token"], C["access_token_secret"]
-        )
+        session = _session()
         signer = Client(C["consumer_key"], C["consumer_secret"], C["access_token"], C["access_token_secret"])
         conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
 

@@ -146,7 +146,12 @@ def test_unknown_entities_are_404(emu: Any) -> None:
 
 
 def _raw(emu: Any, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(f"{emu.base_url}/_emulator/{path}", data=body, method=method)
+    request = urllib.request.Request(
+        f"{emu.base_url}/_emulator/{path}",
+        data=body,
+        method=method,
+        headers={"Content-Type": "application/json"},  # urllib would say a form; admin writes are JSON
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())

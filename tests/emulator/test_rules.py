@@ -45,7 +45,9 @@ def test_account_the_token_may_not_use_is_403(api: Any) -> None:
     response = api.request("GET", "line_items", account=SEED["other_account_id"])
     assert response.status_code == 403
     assert error_codes(response) == ["UNAUTHORIZED_CLIENT_APPLICATION"]
-    assert api.request("GET", "", account="nosuchacct").status_code == 404
+    # An unknown account is 403 ACCOUNT_NOT_FOUND on the API (not 404: never "already deleted").
+    unknown = api.request("GET", "", account="nosuchacct")
+    assert unknown.status_code == 403 and error_codes(unknown) == ["ACCOUNT_NOT_FOUND"]
 
 
 def test_features_filter(api: Any, emu: Any) -> None:
@@ -247,7 +249,7 @@ def test_line_item_update_and_delete(api: Any, emu: Any) -> None:
     assert api.put("line_items/8v7jo", entity_status="DRAFT").status_code == 400
     assert api.delete("line_items/8v7jo").status_code == 200
     second = api.delete("line_items/8v7jo")
-    assert second.status_code == 404 and error_codes(second) == ["NOT_FOUND"]
+    assert second.status_code == 404 and error_codes(second) == ["LINE_ITEM_NOT_FOUND"]
 
 
 def test_line_item_list_filters(api: Any, emu: Any) -> None:
@@ -312,9 +314,9 @@ def test_batch_is_all_or_nothing_with_errors_in_input_order(api: Any, emu: Any) 
 
 
 def test_batch_request_level_errors(api: Any) -> None:
-    too_big = api.batch("line_items", [_create(name=str(i)) for i in range(21)])
+    too_big = api.batch("line_items", [_create(name=str(i)) for i in range(41)])
     assert too_big.status_code == 400 and "errors" in too_big.json()
-    assert "20" in too_big.json()["errors"][0]["message"]
+    assert "40" in too_big.json()["errors"][0]["message"]
     assert api.batch("line_items", []).status_code == 400
     assert api.batch("targeting_criteria", [{"operation_type": "Update", "params": {}}]).status_code == 400
     raw = api.session.post(

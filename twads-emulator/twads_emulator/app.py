@@ -1,4 +1,5 @@
-"""The Starlette application: the API under ``/{version}/...`` and the admin API under ``/_emulator/...``.
+"""The emulator: its state and the pipeline of the Ads API under ``/{version}/...`` (the HTTP application,
+with the admin API under ``/_emulator/...``, is built by :mod:`twads_emulator.admin`).
 
 Every API request goes through the same pipeline: fault injection, OAuth 1.0a verification, routing,
 account access, rate limits, parameter parsing, the endpoint's handler (writes in one SQLite
@@ -15,38 +16,24 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import Response
 
 from twads_emulator import vocabulary as v
-from twads_emulator.config import ConfigError, array, check_object, choice, number, string
+from twads_emulator.admin import build_app
+from twads_emulator.entities import Context
 from twads_emulator.faults import Fault, FaultInjector
 from twads_emulator.oauth import FORM_CONTENT_TYPE, OAuthVerifier, SignedRequest
 from twads_emulator.params import ApiError, Params, invalid
-from twads_emulator.ratelimits import RateLimiter, classify
-from twads_emulator.resources import Approval, BatchFailed, Context, Resources
-from twads_emulator.seed import CONSUMERS, TOKENS, seed_entities
+from twads_emulator.promoted import Approval
+from twads_emulator.ratelimits import QuotaCounter, classify
+from twads_emulator.resources import BatchFailed, Resources
+from twads_emulator.seed import CONSUMERS, TOKENS
 from twads_emulator.store import KINDS, Store
 
-MAX_BODY = 2 * 1024 * 1024
-MAX_SEED = 1_000_000  # line items per admin seeding call
-ACTIVATABLE = ("campaigns", "line_items", "promoted_tweets")
-
-
-def _known_features() -> tuple[str, ...]:
-    """The account features an admin call may grant: the documented ones and the seeded ones."""
-    seeded = {name for account in seed_entities()["accounts"] for name in account["_features"]}
-    gated = {name for names in v.OBJECTIVE_REQUIRED_FEATURES.values() for name in names}
-    return tuple(sorted(seeded | gated | set(v.SANDBOX_FEATURE_KEYS) | set(v.FEATURE_KEYS_QUERYABLE)))
-
-
-KNOWN_FEATURES = _known_features()
 logger = logging.getLogger(__name__)
 _JSON = "application/json"
 _A = r"accounts/(?P<account_id>[^/]+)"
@@ -90,13 +77,6 @@ def _routes() -> list[tuple[re.Pattern[str], dict[str, str], str, str | None]]:
 ROUTES = _routes()
 
 
-class RawJSON:
-    """Admin results already rendered as JSON text."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
 class ConnectionRegistry:
     """Open transports by client address, so a handler can drop its own connection (fault injection)."""
 
@@ -137,7 +117,7 @@ class Emulator:
             database is opened."""
         self.faults = FaultInjector(faults)
         self._start_faults = faults
-        self.limiter = RateLimiter(rate_limits)
+        self.limiter = QuotaCounter(rate_limits)
         Approval.parse(approval)
         self.store = Store(db_path)
         self.resources = Resources(self.store, approval)
@@ -153,7 +133,7 @@ class Emulator:
         self.generation = 0
         self._state_lock = threading.RLock()
         self.in_flight = 0  # API requests whose handler has not returned (abandoned ones included)
-        self.app = self._build_app()
+        self.app = build_app(self)
 
     # ---- admin operations ---------------------------------------------------------------------------
     def reset(self) -> None:
@@ -339,8 +319,7 @@ class Emulator:
         query_pairs: list[tuple[str, str]],
         headers: dict[str, str],
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if len(body) > MAX_BODY:
-            raise invalid("body", f"The request body is larger than {MAX_BODY} bytes")
+        # Bodies above the limit never get here: the server's Guard refuses them (413) unread.
         # ---- OAuth ----
         scope = request.scope
         headers_in = request.headers
@@ -398,7 +377,10 @@ class Emulator:
         if account_id is not None:
             refusal = None
             if self.store.get("accounts", account_id) is None:
-                refusal = ApiError(404, v.ERROR_NOT_FOUND, f"Account {account_id} not found", "account_id")
+                # 403, not 404, on the API: a wrong account ID must not pass for "already deleted".
+                refusal = ApiError(
+                    403, v.ERROR_ACCOUNT_NOT_FOUND, f"Account {account_id} not found", "account_id"
+                )
             elif account_id not in allowed_accounts:
                 refusal = ApiError(
                     403,
@@ -469,124 +451,3 @@ class Emulator:
             raise
 
     # ---- admin HTTP API -----------------------------------------------------------------------------
-    def _build_app(self) -> Starlette:
-        def admin(
-            fn: Callable[[Request, Any], Any], query: tuple[str, ...] = (), body: bool = True
-        ) -> Callable[[Request], Any]:
-            """An admin endpoint: a JSON object body (if ``body``), only the ``query`` parameters; what it
-            does not understand is a 400 naming it and the allowed ones."""
-
-            async def endpoint(request: Request) -> Response:
-                raw = await request.body()
-                try:
-                    check_object("query", dict(request.query_params), query)
-                    if raw.strip() and not body:
-                        raise ConfigError(f"{request.url.path} takes no request body", "body")
-                    try:
-                        payload = json.loads(raw) if raw.strip() else {}
-                    except ValueError as exc:
-                        raise ConfigError(f"the request body is not valid JSON: {exc}", "body") from None
-                    result = fn(request, payload)
-                except ConfigError as exc:
-                    return JSONResponse(exc.as_json(), status_code=400)
-                except ValueError as exc:  # a value the emulator's own checks refused
-                    return JSONResponse({"error": str(exc), "key": None, "allowed": None}, 400)
-                except LookupError as exc:  # an entity that does not exist
-                    return JSONResponse({"error": str(exc).strip("'\""), "key": None, "allowed": None}, 404)
-                if isinstance(result, RawJSON):
-                    return Response(result.text, media_type=_JSON)
-                return JSONResponse(result)
-
-            return endpoint
-
-        def kinds(request: Request) -> list[str] | None:
-            wanted = request.query_params.get("kinds")
-            if not wanted:
-                return None
-            return [choice("kinds", k, KINDS) for k in wanted.split(",") if k]
-
-        def since(request: Request) -> int:
-            value = request.query_params.get("since", "0")
-            if not value.isdigit():
-                raise ConfigError(
-                    f"since must be a request log seq (an integer >= 0); got {value!r}", "since"
-                )
-            return int(value)
-
-        def reset(_r: Request, payload: Any) -> Any:
-            check_object("reset", payload, ())
-            self.reset()
-            return {"ok": True, "generation": self.generation}
-
-        def set_faults(_r: Request, payload: Any) -> Any:
-            self.faults.configure(payload)
-            return self.faults.describe()
-
-        def clear_faults(_r: Request, _p: Any) -> Any:
-            self.faults.clear()
-            return self.faults.describe()
-
-        def set_rate_limits(_r: Request, payload: Any) -> Any:
-            limits = self.limiter.configure(payload)
-            return {k: {"limit": lim, "window": win} for k, (lim, win) in limits.items()}
-
-        def set_approval(_r: Request, payload: Any) -> Any:
-            self.resources.approval = Approval.parse(payload)
-            return {"ok": True}
-
-        def activate(_r: Request, payload: Any) -> Any:
-            payload = check_object("activate", payload, ("resource", "id", "status"), ("resource", "id"))
-            kind = choice("activate.resource", payload["resource"], ACTIVATABLE)
-            status = choice("activate.status", payload.get("status", "ACTIVE"), v.ENTITY_STATUSES)
-            return self.resources.admin_activate(kind, string("activate.id", payload["id"]), status)
-
-        def seed_line_items(_r: Request, payload: Any) -> Any:
-            payload = check_object(
-                "seed", payload, ("campaign_id", "count", "overrides"), ("campaign_id", "count")
-            )
-            count = number("seed.count", payload["count"], minimum=1, maximum=MAX_SEED, integer=True)
-            ids = self.resources.admin_seed_line_items(
-                string("seed.campaign_id", payload["campaign_id"]), count, **payload.get("overrides", {})
-            )
-            return {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
-
-        def set_features(_r: Request, payload: Any) -> Any:
-            payload = check_object(
-                "features", payload, ("account_id", "features"), ("account_id", "features")
-            )
-            account_id = string("features.account_id", payload["account_id"])
-            features = [
-                choice(f"features.features[{i}]", name, KNOWN_FEATURES)
-                for i, name in enumerate(array("features.features", payload["features"]))
-            ]
-            return {"features": self.set_features(account_id, features)}
-
-        # The admin API is a Mount, so that an API request is matched against two routes, not a dozen.
-        admin_routes = [
-            Route("/health", admin(lambda r, p: self.health(), body=False), methods=["GET"]),
-            Route("/reset", admin(reset), methods=["POST"]),
-            Route("/state", admin(lambda r, p: RawJSON(self.state_json(kinds(r))), ("kinds",), body=False),
-                  methods=["GET"]),
-            Route("/requests", admin(lambda r, p: self.requests(since(r)), ("since",), body=False),
-                  methods=["GET"]),
-            Route("/faults", admin(set_faults), methods=["PUT", "POST"]),
-            Route("/faults", admin(clear_faults, body=False), methods=["DELETE"]),
-            Route("/rate_limits", admin(set_rate_limits), methods=["PUT", "POST"]),
-            Route("/approval", admin(set_approval), methods=["PUT", "POST"]),
-            Route("/activate", admin(activate), methods=["POST"]),
-            Route("/seed/line_items", admin(seed_line_items), methods=["POST"]),
-            Route("/features", admin(set_features), methods=["PUT", "POST"]),
-        ]  # fmt: skip
-        endpoints = sorted({f"/_emulator{r.path}" for r in admin_routes})
-
-        def unknown(request: Request) -> Response:
-            body = {"error": f"no admin endpoint {request.method} {request.url.path}", "key": None}
-            return JSONResponse({**body, "allowed": endpoints}, 404)
-
-        admin_routes.append(Route("/{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
-        return Starlette(
-            routes=[
-                Mount("/_emulator", routes=admin_routes),
-                Route("/{path:path}", self.api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
-            ]
-        )

@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         help='promoted Tweet approval rule, e.g. \'{"status": "ACCEPTED", "after_seconds": 10}\'',
     )
     parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name answered besides loopback and --host (repeatable; '*': any; others get 421)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=LOG_LEVELS,
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             faults=args.faults,
             approval=args.approval,
             log_level=args.log_level,
+            allowed_hosts=args.allowed_host,
         )
     except ValueError as exc:  # a ConfigError naming the flag's key or value and the allowed ones
         print(f"twads-emulator: {exc}", file=sys.stderr)

@@ -238,7 +238,7 @@ class OAuthVerifier:
         self._nonces.clear()
 
 
-class _Validator(RequestValidator):
+class _Validator(RequestValidator):  # type: ignore[misc]  # oauthlib ships no types
     """oauthlib's validator over the emulator's tables (for :class:`EndpointVerifier`)."""
 
     def __init__(self, consumers: Consumers, tokens: Tokens, nonces: _Nonces) -> None:

@@ -274,20 +274,30 @@ class Params:
 
 
 # ---- listing parameters shared by every list endpoint ----------------------------------------------
-def _cursor_token(kind: str, offset: int) -> str:
-    return "c-" + base64.urlsafe_b64encode(f"{kind}:{offset}".encode()).decode().rstrip("=")
+def _cursor_token(kind: str, offset: int, after_seq: int | None) -> str:
+    text = f"{kind}:{offset}" if after_seq is None else f"{kind}:{offset}:{after_seq}"
+    return "c-" + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(kind: str, cursor: str) -> int:
+def decode_cursor(kind: str, cursor: str) -> tuple[int, int | None]:
+    """(rows to skip, creation sequence number to continue after, if the listing is in creation order).
+
+    Creation-order listings continue after the last row's sequence number (an index seek), so that page
+    1,000 of 100,000 line items costs what page 1 does; sorted listings skip rows by offset."""
     try:
         if not cursor.startswith("c-"):
             raise ValueError(cursor)
         body = cursor[2:]
         text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-        cursor_kind, offset = text.split(":")
-        if cursor_kind != kind or not offset.isdigit():
+        cursor_kind, offset, *after = text.split(":")
+        if (
+            cursor_kind != kind
+            or not offset.isdigit()
+            or len(after) > 1
+            or not all(a.isdigit() for a in after)
+        ):
             raise ValueError(cursor)
-        return int(offset)
+        return int(offset), int(after[0]) if after else None
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid("cursor", f"Invalid cursor {cursor[:60]!r}") from None
 
@@ -307,7 +317,7 @@ class Listing:
                 "with_total_count and cursor are exclusive parameters",
                 "with_total_count",
             )
-        self.offset = decode_cursor(kind, cursor) if cursor else 0
+        self.offset, self.after_seq = decode_cursor(kind, cursor) if cursor else (0, None)
         self.with_deleted = bool(params.boolean("with_deleted", default=False))
         self.sort: tuple[str, bool] | None = None
         sort_by = params._take("sort_by")
@@ -325,11 +335,22 @@ class Listing:
             params.echo["sort_by"] = [text]
 
     def envelope(
-        self, data: list[dict[str, Any]], more: bool, total: int | None, echo: dict[str, Any], data_type: str
+        self,
+        data: list[dict[str, Any]],
+        last_seq: int | None,
+        total: int | None,
+        echo: dict[str, Any],
+        data_type: str,
     ) -> dict[str, Any]:
+        """The list response; ``last_seq`` is the page's last sequence number when more rows follow (None
+        on the last page)."""
+        cursor = None
+        if last_seq is not None:
+            after = last_seq if self.sort is None else None
+            cursor = _cursor_token(self.kind, self.offset + self.count, after)
         body: dict[str, Any] = {
             "request": {"params": echo},
-            "next_cursor": _cursor_token(self.kind, self.offset + self.count) if more else None,
+            "next_cursor": cursor,
             "data_type": data_type,
             "data": data,
         }

@@ -108,8 +108,9 @@ def classify(method: str, route: str, has_account: bool, with_total_count: bool)
     return APP_READS, RATE_LIMIT_CORE_READS
 
 
-class RateLimiter:
-    """Counts requests per (token, category) and per (account, endpoint, category)."""
+class QuotaCounter:
+    """The server side of rate limiting: counts requests per (token, category) and per (account,
+    endpoint, category), and refuses those over quota (named apart from the client's ``RateLimiter``)."""
 
     def __init__(self, overrides: dict[str, Any] | None = None) -> None:
         self._lock = threading.Lock()

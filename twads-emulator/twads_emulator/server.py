@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Collection
 from types import TracebackType
 from typing import Any, cast
 
@@ -18,18 +19,38 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from twads_emulator.app import ConnectionRegistry, Emulator
-from twads_emulator.config import LOG_LEVELS, ConfigError, choice, number
+from twads_emulator.config import LOG_LEVELS, ConfigError, array, choice, number, string
+from twads_emulator.guard import (
+    BODY_TIMEOUT,
+    HEAD_TIMEOUT,
+    KEEP_ALIVE_TIMEOUT,
+    MAX_HEAD_BYTES,
+    Guard,
+    allowed_host_names,
+)
+
+_HEAD_TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+)
 
 
-def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol, registering each connection's transport so that a handler can abort it.
+def _protocol_class(registry: ConnectionRegistry, head_timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, registering each connection's transport so that a handler can abort it,
+    and bounding the time and size of each request's head.
 
     ASGI gives an application no way to close its connection without answering; the "drop" faults need
     exactly that, so the transport is looked up by the client address that the ASGI scope carries.
+    Neither uvicorn parser bounds how long a head may take (a client sending a header byte every few
+    seconds holds a connection forever: slowloris), nor, with httptools, how large it may grow; both are
+    bounded here, where the bytes arrive.
     """
 
     class TrackingProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         _peer: tuple[str, int] | None = None
+        _head_timer: asyncio.TimerHandle | None = None
+        _awaiting_head = True  # between requests: the next bytes are a head
+        _head_bytes = 0
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
@@ -37,11 +58,52 @@ def _protocol_class(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
             if peer:
                 self._peer = (peer[0], peer[1])
                 registry.add(self._peer, transport)
+            self._arm()  # a connection that never sends a byte is closed too
+
+        def data_received(self, data: bytes) -> None:
+            cycle = self.cycle
+            if self._awaiting_head:
+                self._head_bytes += len(data)
+                if self._head_timer is None:
+                    self._arm()
+            super().data_received(data)
+            if self.cycle is not cycle:  # the parser completed a head: the application has it now
+                self._awaiting_head, self._head_bytes = False, 0
+                self._disarm()
+            elif self._awaiting_head and self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse(_HEAD_TOO_LARGE)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            # Idle time is uvicorn's keep-alive timeout; the head clock starts with the next byte.
+            self._awaiting_head, self._head_bytes = True, 0
+            self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
             if self._peer is not None:
                 registry.remove(self._peer)
             super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._head_timer = asyncio.get_running_loop().call_later(head_timeout, self._head_expired)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_expired(self) -> None:
+            self._head_timer = None
+            if self._awaiting_head:
+                self._refuse(_HEAD_TIMED_OUT if self._head_bytes else b"")
+
+        def _refuse(self, answer: bytes) -> None:
+            self._disarm()
+            if not self.transport.is_closing():
+                if answer:
+                    self.transport.write(answer)
+                self.transport.close()
 
     return TrackingProtocol
 
@@ -180,6 +242,9 @@ class EmulatorServer:
         faults: dict[str, Any] | None = None,
         approval: dict[str, Any] | None = None,
         log_level: str = "warning",
+        allowed_hosts: Collection[str] | None = None,
+        head_timeout: float = HEAD_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         """:param host: the interface to listen on.
         :param port: the port; 0 picks a free one.
@@ -188,6 +253,10 @@ class EmulatorServer:
         :param faults: a fault configuration active from the start (and after each reset).
         :param approval: the promoted Tweet approval rule (default: ACCEPTED at once).
         :param log_level: uvicorn's log level (critical, error, warning, info, debug, trace).
+        :param allowed_hosts: ``Host`` names answered besides the loopback names and ``host`` (``"*"``:
+            any); others get 421 (DNS rebinding).
+        :param head_timeout: seconds a client has to send a request's head (line and headers).
+        :param body_timeout: seconds a client has to send a request's body once the head has arrived.
         :raises ValueError: for a setting it does not understand (naming it and the allowed values)."""
         if not isinstance(host, str) or not host:
             raise ConfigError(f"host must be a non-empty string; got {host!r}", "host")
@@ -195,6 +264,11 @@ class EmulatorServer:
         choice("log_level", log_level, LOG_LEVELS)
         if db_path is not None and not isinstance(db_path, (str, os.PathLike)):
             raise ConfigError(f"db_path must be a file path or None; got {db_path!r}", "db_path")
+        hosts = list(allowed_hosts) if isinstance(allowed_hosts, (tuple, set, frozenset)) else allowed_hosts
+        extra = [string(f"allowed_hosts[{i}]", h) for i, h in enumerate(array("allowed_hosts", hosts or []))]
+        self._allowed_hosts = allowed_host_names(host, extra)
+        self._head_timeout = number("head_timeout", head_timeout, minimum=0.01)
+        self._body_timeout = number("body_timeout", body_timeout, minimum=0.01)
         self.emulator = Emulator(db_path=db_path, rate_limits=rate_limits, faults=faults, approval=approval)
         self.host = host
         self._port = port
@@ -224,12 +298,12 @@ class EmulatorServer:
 
     def _make_server(self) -> uvicorn.Server:
         config = uvicorn.Config(
-            self.emulator.app,
+            Guard(self.emulator.app, self._allowed_hosts, body_timeout=self._body_timeout),
             log_level=self._log_level,
             access_log=False,
             lifespan="off",
-            http=_protocol_class(self.emulator.connections),
-            timeout_keep_alive=30,
+            http=_protocol_class(self.emulator.connections, self._head_timeout),
+            timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         )
         return uvicorn.Server(config)
 

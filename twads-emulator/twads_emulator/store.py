@@ -213,12 +213,25 @@ class Store:
         with self._lock:
             return int(self._conn.execute(f"SELECT COUNT(*) FROM entities WHERE {sql}", args).fetchone()[0])
 
-    def find(self, kind: str, **where: Any) -> list[dict[str, Any]]:
-        """All entities matching equality filters on columns, in creation order."""
+    def find(self, kind: str, limit: int = -1, **where: Any) -> list[dict[str, Any]]:
+        """Entities matching equality filters on columns, in creation order (the first ``limit``; all by
+        default)."""
         sql, args = self._where(kind, where)
         with self._lock:
-            rows = self._conn.execute(f"SELECT data FROM entities WHERE {sql} ORDER BY seq", args).fetchall()
+            rows = self._conn.execute(
+                f"SELECT data FROM entities WHERE {sql} ORDER BY seq LIMIT ?", [*args, limit]
+            ).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def distinct(self, kind: str, field: str, **where: Any) -> set[str]:
+        """The distinct values of one JSON field among entities matching equality filters on columns
+        (read by SQLite, without decoding each entity in Python)."""
+        sql, args = self._where(kind, where)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT DISTINCT json_extract(data, '$.{field}') FROM entities WHERE {sql}", args
+            ).fetchall()
+        return {r[0] for r in rows if r[0] is not None}
 
     @staticmethod
     def _where(kind: str, where: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -241,9 +254,10 @@ class Store:
         exclude_deleted_parents: bool = False,
         sort: tuple[str, bool] | None = None,
         offset: int = 0,
+        after_seq: int | None = None,
         limit: int = 200,
         with_total: bool = False,
-    ) -> tuple[list[dict[str, Any]], bool, int | None]:
+    ) -> tuple[list[dict[str, Any]], int | None, int | None]:
         """A page of a list endpoint.
 
         :param kind: the entity kind.
@@ -254,19 +268,21 @@ class Store:
         :param name_prefix: case-insensitive prefix match on ``name`` (the ``q`` parameter).
         :param exclude_deleted_parents: hide entities whose parent line item is deleted.
         :param sort: (field, descending) or None for creation order.
-        :param offset: rows to skip (decoded from the cursor).
+        :param offset: rows to skip (decoded from the cursor), unless ``after_seq`` is given.
+        :param after_seq: creation order only: start after the row with this sequence number.
         :param limit: page size.
         :param with_total: also count every matching row.
-        :return: (page, more rows exist, total count or None).
+        :return: (page, the page's last sequence number if more rows follow else None, total count or None).
         """
-        clauses, args = ["kind = ?"], [kind]
+        clauses: list[str] = ["kind = ?"]
+        args: list[Any] = [kind]
         if account_id is not None:
             clauses.append("account_id = ?")
             args.append(account_id)
         for column, values in filters.items():
             values = list(values)
             if not values:
-                return [], False, 0 if with_total else None
+                return [], None, 0 if with_total else None
             clauses.append(f"{column} IN ({','.join('?' * len(values))})")
             args.extend(values)
         if not with_deleted:
@@ -284,6 +300,10 @@ class Store:
                 "parent_id NOT IN (SELECT id FROM entities WHERE kind = 'line_items' AND deleted = 1)"
             )
         where = " AND ".join(clauses)
+        page_where, page_args = where, list(args)
+        if after_seq is not None and sort is None:
+            page_where, offset = f"{where} AND seq > ?", 0
+            page_args.append(after_seq)
         if sort is None:
             order = "seq"
         else:
@@ -292,16 +312,16 @@ class Store:
             order = f"{expr} {'DESC' if desc else 'ASC'}, seq {'DESC' if desc else 'ASC'}"
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT data FROM entities WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                (*args, limit + 1, offset),
+                f"SELECT seq, data FROM entities WHERE {page_where} ORDER BY {order} LIMIT ? OFFSET ?",
+                (*page_args, limit + 1, offset),
             ).fetchall()
             total = None
             if with_total:
                 total = int(
                     self._conn.execute(f"SELECT COUNT(*) FROM entities WHERE {where}", args).fetchone()[0]
                 )
-        more = len(rows) > limit
-        return [json.loads(r[0]) for r in rows[:limit]], more, total
+        last_seq = rows[limit - 1][0] if len(rows) > limit else None
+        return [json.loads(r[1]) for r in rows[:limit]], last_seq, total
 
     def dump_json(self, kinds: Iterable[str] = KINDS) -> dict[str, str]:
         """Every entity (deleted included) by kind, in creation order, as JSON array text (not parsed:

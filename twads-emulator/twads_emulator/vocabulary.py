@@ -13,40 +13,21 @@ from __future__ import annotations
 from typing import Final
 
 # --------------------------------------------------------------------------------------------------------
-# Versions and hosts (fundamentals/versioning.mdx, fundamentals/sandbox.mdx, spec README)
+# Versions (fundamentals/versioning.mdx)
 # --------------------------------------------------------------------------------------------------------
 API_VERSIONS: Final[tuple[str, ...]] = ("11", "12")
 DEFAULT_API_VERSION: Final = "12"
 
-PRODUCTION_HOST: Final = "https://ads-api.x.com"
-SANDBOX_HOST: Final = "https://ads-api-sandbox.x.com"
-DEFAULT_HOST: Final = PRODUCTION_HOST
-# Older pages say ads-api.twitter.com; the same service answers there.
-LEGACY_HOSTS: Final[dict[str, str]] = {
-    "https://ads-api.twitter.com": PRODUCTION_HOST,
-    "https://ads-api-sandbox.twitter.com": SANDBOX_HOST,
-}
-# The Ads UI (for links and hints: drafts can only be activated or paused there).
-ADS_UI_URL: Final = "https://ads.x.com"
 
 # --------------------------------------------------------------------------------------------------------
 # Resources (path segment under accounts/:account_id/) and their singular names / id parameters
 # --------------------------------------------------------------------------------------------------------
-RESOURCES: Final[tuple[str, ...]] = ("campaigns", "line_items", "targeting_criteria", "promoted_tweets")
 RESOURCE_ID_PARAM: Final[dict[str, str]] = {
     "accounts": "account_id",
     "campaigns": "campaign_id",
     "line_items": "line_item_id",
     "targeting_criteria": "targeting_criterion_id",
     "promoted_tweets": "promoted_tweet_id",
-}
-# The filter on the list endpoint that scopes by these entities' own IDs.
-RESOURCE_IDS_FILTER: Final[dict[str, str]] = {
-    "accounts": "account_ids",
-    "campaigns": "campaign_ids",
-    "line_items": "line_item_ids",
-    "targeting_criteria": "targeting_criterion_ids",
-    "promoted_tweets": "promoted_tweet_ids",
 }
 # ``data_type`` values in list responses.
 RESOURCE_DATA_TYPE: Final[dict[str, str]] = {
@@ -55,7 +36,16 @@ RESOURCE_DATA_TYPE: Final[dict[str, str]] = {
     "line_items": "line_item",
     "targeting_criteria": "targeting_criterion",
     "promoted_tweets": "promoted_tweet",
+    "funding_instruments": "funding_instrument",
     "features": "features",
+}
+# 404 codes by kind (fundamentals/error-codes-and-responses.mdx).
+NOT_FOUND_CODES: Final[dict[str, str]] = {
+    "campaigns": "CAMPAIGN_NOT_FOUND",
+    "line_items": "LINE_ITEM_NOT_FOUND",
+    "funding_instruments": "FUNDING_INSTRUMENT_NOT_FOUND",
+    "targeting_criteria": "TARGETING_CRITERION_NOT_FOUND",
+    "promoted_tweets": "PROMOTED_TWEET_NOT_FOUND",
 }
 
 # --------------------------------------------------------------------------------------------------------
@@ -118,17 +108,17 @@ GOALS: Final[tuple[str, ...]] = (
     "VIEW_15S",
     "WEBSITE_CONVERSIONS",
 )
-PAY_BY: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK")
+# The documented values, and those only seen in responses (ENGAGEMENT in the reference's own example line
+# items; FOLLOW and VIEW as the objectives' defaults): what the API returns, it takes back.
+PAY_BY: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK", "ENGAGEMENT", "FOLLOW", "VIEW")
 
 ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "DRAFT", "PAUSED")
-# What PUT accepts: a draft cannot be activated or paused through the API (draft-campaigns-announcement.txt).
-UPDATABLE_ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "PAUSED")
 DRAFT_STATUS: Final = "DRAFT"
 
 AUDIENCE_EXPANSIONS: Final[tuple[str, ...]] = ("BROAD", "DEFINED", "EXPANDED")
 INCLUDE_SENTIMENTS: Final[tuple[str, ...]] = ("ALL", "POSITIVE_ONLY")
 DURATION_IN_DAYS: Final[tuple[int, ...]] = (1, 7, 30)
-BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("LINE_ITEM",)
+BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("CAMPAIGN", "LINE_ITEM")  # current-campaigns.mdx
 # "APP_INSTALLS and APP_ENGAGEMENTS objectives require setting at least one app store identifier".
 OBJECTIVES_REQUIRING_APP_ID: Final[tuple[str, ...]] = ("APP_INSTALLS", "APP_ENGAGEMENTS")
 APP_STORE_ID_PARAMS: Final[tuple[str, ...]] = ("android_app_store_identifier", "ios_app_store_identifier")
@@ -141,73 +131,9 @@ OBJECTIVES_WITH_FREQUENCY_CAP: Final[tuple[str, ...]] = (
 )
 
 # Line item parameters (POST/PUT accounts/:account_id/line_items, v12).
-LINE_ITEM_CREATE_REQUIRED: Final[tuple[str, ...]] = (
-    "campaign_id",
-    "objective",
-    "placements",
-    "product_type",
-)
-# start_time/end_time are marked "required" on today's POST page but not on the older page, and the
-# batch example omits them: the emulator and the client treat them as optional.
-LINE_ITEM_FIELDS: Final[tuple[str, ...]] = (
-    "campaign_id",
-    "objective",
-    "placements",
-    "product_type",
-    "start_time",
-    "end_time",
-    "advertiser_domain",
-    "android_app_store_identifier",
-    "ios_app_store_identifier",
-    "bid_amount_local_micro",
-    "categories",
-    "primary_web_event_tag",
-    "advertiser_user_id",
-    "audience_expansion",
-    "bid_strategy",
-    "duration_in_days",
-    "entity_status",
-    "frequency_cap",
-    "goal",
-    "name",
-    "pay_by",
-    "standard_delivery",
-    "total_budget_amount_local_micro",
-    "daily_budget_amount_local_micro",
-)
-# Fields that cannot change after creation (not on the PUT page).
-LINE_ITEM_IMMUTABLE_FIELDS: Final[tuple[str, ...]] = (
-    "campaign_id",
-    "objective",
-    "placements",
-    "product_type",
-)
-LINE_ITEM_UPDATE_FIELDS: Final[tuple[str, ...]] = tuple(
-    f for f in LINE_ITEM_FIELDS if f not in LINE_ITEM_IMMUTABLE_FIELDS and f != "standard_delivery"
-)
 LINE_ITEM_NAME_MAX_LENGTH: Final = 255
 
 # Campaign parameters (current-campaigns.mdx).
-CAMPAIGN_CREATE_REQUIRED: Final[tuple[str, ...]] = ("funding_instrument_id", "name")
-CAMPAIGN_FIELDS: Final[tuple[str, ...]] = (
-    "funding_instrument_id",
-    "name",
-    "budget_optimization",
-    "daily_budget_amount_local_micro",
-    "entity_status",
-    "purchase_order_number",
-    "standard_delivery",
-    "total_budget_amount_local_micro",
-)
-CAMPAIGN_UPDATE_FIELDS: Final[tuple[str, ...]] = (
-    "budget_optimization",
-    "daily_budget_amount_local_micro",
-    "entity_status",
-    "name",
-    "purchase_order_number",
-    "standard_delivery",
-    "total_budget_amount_local_micro",
-)
 CAMPAIGN_NAME_MAX_LENGTH: Final = 255
 PURCHASE_ORDER_NUMBER_MAX_LENGTH: Final = 50
 
@@ -250,12 +176,6 @@ TARGETING_TYPES: Final[tuple[str, ...]] = (
     "APP_STORE_CATEGORY_LOOKALIKE",
     "APP_LIST",
 )
-TARGETING_CRITERION_CREATE_REQUIRED: Final[tuple[str, ...]] = (
-    "line_item_id",
-    "operator_type",
-    "targeting_type",
-    "targeting_value",
-)
 # The set rules (checked against existing + new criteria of one line item):
 # "It is only possible to target a single AGE bucket per line item."
 SINGLE_PER_LINE_ITEM_TARGETING_TYPES: Final[tuple[str, ...]] = ("AGE",)
@@ -267,10 +187,8 @@ TARGETING_TYPE_PREREQUISITES: Final[dict[str, str]] = {"TV_SHOW": "LOCATION"}
 
 # Promoted tweets (current-promoted-tweets.mdx): no PUT; approval is decided by X.
 PROMOTED_TWEET_APPROVAL_STATUSES: Final[tuple[str, ...]] = ("ACCEPTED", "PENDING", "REJECTED")
-PROMOTED_TWEET_TERMINAL_APPROVAL_STATUSES: Final[tuple[str, ...]] = ("ACCEPTED", "REJECTED")
 
 # Batch endpoints (POST batch/accounts/:account_id/<resource>).
-BATCH_OPERATION_TYPES: Final[tuple[str, ...]] = ("Create", "Update", "Delete")
 BATCH_RESOURCE_OPERATION_TYPES: Final[dict[str, tuple[str, ...]]] = {
     "campaigns": ("Create", "Update", "Delete"),
     "line_items": ("Create", "Update", "Delete"),
@@ -317,7 +235,6 @@ SAME_PRODUCT_NAMES: Final[tuple[tuple[str, ...], ...]] = (("QUALIFIED_IMPRESSION
 # The marker in an error message that names missing account features.
 ACCOUNT_FEATURE_ERROR_MARKER: Final = "requires one of these account features"
 # The message when pausing/activating a draft through the API (draft-campaigns-announcement.txt).
-DRAFT_ERROR_MARKER: Final = "Draft entities can only be activated or paused"
 DRAFT_ERROR_MESSAGE: Final = "Draft entities can only be activated or paused via the Twitter Ads UI"
 
 # --------------------------------------------------------------------------------------------------------
@@ -328,17 +245,8 @@ LEGACY_OBJECTIVES: Final[dict[str, str]] = {
     "AWARENESS": "REACH",
     "VIDEO_VIEWS_PREROLL": "PREROLL_VIEWS",
 }
-# Parameter renames whose values carry over unchanged (values are renamed by the per-parameter maps).
-LEGACY_PARAMETERS: Final[dict[str, str]] = {
-    "bid_type": "bid_strategy",
-    "lookalike_expansion": "audience_expansion",
-    "charge_by": "pay_by",
-    "bid_unit": "goal",
-    "optimization": "goal",
-}
 # ``automatically_select_bid=true`` -> ``bid_strategy=AUTO`` (and false means "the caller sets a bid").
 LEGACY_AUTOMATICALLY_SELECT_BID: Final = "automatically_select_bid"
-LEGACY_AUTOMATICALLY_SELECT_BID_TRUE: Final[tuple[str, str]] = ("bid_strategy", "AUTO")
 # Value maps for the renamed parameters, keyed by the OLD parameter name. A value mapped to None has no
 # current equivalent and is dropped (the API chooses the default); a value absent from a map is invalid.
 LEGACY_PARAMETER_VALUES: Final[dict[str, dict[str, str | None]]] = {
@@ -363,24 +271,6 @@ LEGACY_DRAFT_FILTER: Final = "draft_only"
 DRAFT_FILTER: Final = "with_draft"
 # Older fields that may still be sent by DAGs and that the API no longer knows.
 LEGACY_PAUSED_PARAMETER: Final = "paused"  # paused=true/false -> entity_status=PAUSED/ACTIVE
-# Legacy enum values as the older page listed them (for error messages naming both vocabularies).
-LEGACY_OBJECTIVE_VALUES: Final[tuple[str, ...]] = (
-    "APP_ENGAGEMENTS",
-    "APP_INSTALLS",
-    "AWARENESS",
-    "FOLLOWERS",
-    "TWEET_ENGAGEMENTS",
-    "VIDEO_VIEWS",
-    "VIDEO_VIEWS_PREROLL",
-    "WEBSITE_CLICKS",
-)
-LEGACY_PLACEMENTS: Final[tuple[str, ...]] = (
-    "ALL_ON_TWITTER",
-    "PUBLISHER_NETWORK",
-    "TWITTER_PROFILE",
-    "TWITTER_SEARCH",
-    "TWITTER_TIMELINE",
-)
 
 # --------------------------------------------------------------------------------------------------------
 # Limits
@@ -388,28 +278,18 @@ LEGACY_PLACEMENTS: Final[tuple[str, ...]] = (
 COUNT_MIN: Final = 1
 COUNT_MAX: Final = 1000
 COUNT_DEFAULT: Final = 200
-BULK_READ_COUNT: Final = 1000  # what the client asks for when reading everything ("request maximum count")
 MAX_IDS_PER_FILTER: Final = 200  # campaign_ids, line_item_ids, ... "Up to 200 IDs may be provided."
 MAX_TWEET_IDS_PER_REQUEST: Final = 50  # POST promoted_tweets tweet_ids
 MAX_TARGETING_CRITERIA_PER_BATCH: Final = 500
-MAX_LINE_ITEMS_PER_BATCH_LEGACY: Final = 20  # line-items.txt
-MAX_LINE_ITEMS_PER_BATCH_CURRENT: Final = 40  # current-line-items.mdx
+MAX_LINE_ITEMS_PER_BATCH: Final = 40  # current-line-items.mdx (the older line-items.txt said 20)
 MAX_CAMPAIGNS_PER_BATCH: Final = 40
-# Chunk sizes the client uses: valid on every API version and on both pages.
-BATCH_CHUNK_SIZES: Final[dict[str, int]] = {
-    "line_items": MAX_LINE_ITEMS_PER_BATCH_LEGACY,
-    "targeting_criteria": MAX_TARGETING_CRITERIA_PER_BATCH,
-    "campaigns": MAX_LINE_ITEMS_PER_BATCH_LEGACY,
-}
 # The server-side maximum per batch request (what the emulator enforces).
 BATCH_MAX_SIZES: Final[dict[str, int]] = {
-    "line_items": MAX_LINE_ITEMS_PER_BATCH_CURRENT,
+    "line_items": MAX_LINE_ITEMS_PER_BATCH,
     "targeting_criteria": MAX_TARGETING_CRITERIA_PER_BATCH,
     "campaigns": MAX_CAMPAIGNS_PER_BATCH,
 }
 MAX_LINE_ITEMS_PER_CAMPAIGN: Final = 100
-MAX_ACTIVE_LINE_ITEMS_PER_ACCOUNT: Final = 256
-MAX_ACTIVE_CAMPAIGNS_PER_ACCOUNT: Final = 200
 
 # --------------------------------------------------------------------------------------------------------
 # Rate limits (fundamentals/rate-limiting.mdx)
@@ -429,17 +309,9 @@ RATE_LIMIT_CATEGORIES: Final[dict[str, tuple[int, int, str]]] = {
     RATE_LIMIT_ACCOUNT_READS: (2000, 900, "endpoint"),
     RATE_LIMIT_GLOBAL_READS: (5, 900, "endpoint"),
 }
-# Response headers. Account-level headers (GETs) take precedence over user-level ones when present.
-RATE_LIMIT_HEADER_PREFIXES: Final[tuple[str, ...]] = ("x-account-rate-limit-", "x-rate-limit-")
-RATE_LIMIT_LIMIT_HEADERS: Final[tuple[str, ...]] = ("x-account-rate-limit-limit", "x-rate-limit-limit")
-RATE_LIMIT_REMAINING_HEADERS: Final[tuple[str, ...]] = (
-    "x-account-rate-limit-remaining",
-    "x-rate-limit-remaining",
-)
-RATE_LIMIT_RESET_HEADERS: Final[tuple[str, ...]] = ("x-account-rate-limit-reset", "x-rate-limit-reset")
+# Response headers.
 RETRY_AFTER_HEADER: Final = "retry-after"
 API_VERSION_HEADER: Final = "x-current-api-version"
-API_WARN_HEADER: Final = "x-api-warn"
 
 # --------------------------------------------------------------------------------------------------------
 # Error codes (fundamentals/error-codes-and-responses.mdx), the ones the client treats specially
@@ -447,17 +319,10 @@ API_WARN_HEADER: Final = "x-api-warn"
 ERROR_INVALID_PARAMETER: Final = "INVALID_PARAMETER"
 ERROR_MISSING_PARAMETER: Final = "MISSING_PARAMETER"
 ERROR_EXCLUSIVE_PARAMETERS: Final = "EXCLUSIVE_PARAMETERS"
-ERROR_FEATURE_NOT_AVAILABLE: Final = "FEATURE_NOT_AVAILABLE"
 ERROR_TOO_MANY_LINE_ITEMS: Final = "TOO_MANY_LINE_ITEMS"
 ERROR_UNAUTHORIZED_ACCESS: Final = "UNAUTHORIZED_ACCESS"
 ERROR_UNAUTHORIZED_CLIENT_APPLICATION: Final = "UNAUTHORIZED_CLIENT_APPLICATION"
 ERROR_ACCOUNT_NOT_FOUND: Final = "ACCOUNT_NOT_FOUND"
-ERROR_NOT_FOUND: Final = "NOT_FOUND"
 ERROR_TOO_MANY_REQUESTS: Final = "TOO_MANY_REQUESTS"
 ERROR_INTERNAL_ERROR: Final = "INTERNAL_ERROR"
 ERROR_SERVICE_UNAVAILABLE: Final = "SERVICE_UNAVAILABLE"
-ERROR_OVER_CAPACITY: Final = "OVER_CAPACITY"
-# Statuses on which the request was NOT applied and can be sent again, also for POST.
-RETRYABLE_STATUSES: Final[tuple[int, ...]] = (429, 500, 502, 503, 504)
-# Of these, the ones that say "not processed" even for writes (a 500/502/504 on a POST is ambiguous).
-NOT_APPLIED_STATUSES: Final[tuple[int, ...]] = (429, 503)
