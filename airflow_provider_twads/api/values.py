@@ -149,7 +149,7 @@ def _to_time(name: str, value: Any, operation: str) -> str:
             name,
             f"{text} is before {vocab.EARLIEST_FLIGHT_YEAR}, when no ad could serve",
             operation=operation,
-            hint="a template probably rendered the wrong date (e.g. an unset variable or a default of year 1)",
+            hint="a template probably rendered the wrong date (an unset variable, a default of year 1)",
         )
     if name == "end_time" and text < datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"):
         _warn_past_end(text, operation)
