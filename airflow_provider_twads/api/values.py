@@ -184,6 +184,16 @@ def _to_text(name: str, p: Param, value: Any, operation: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=64)
+def _warn_clear(name: str, operation: str) -> None:
+    """Say so when an update clears a field: a template that rendered empty by mistake also does this."""
+    log.warning(
+        "%s: %s is empty, which clears it (give None, or leave it out, to keep the current value)",
+        operation,
+        name,
+    )
+
+
 # One checker per kind, looked up once per value (validation runs per batch item: thousands of times per
 # task, and a dict lookup is cheaper than comparing against each enum member in turn).
 _Checker = Callable[[str, Param, Any, str], Any]
@@ -209,5 +219,7 @@ def check_value(name: str, p: Param, value: Any, operation: str) -> Any:
     :raises AdsApiValidationError: naming the parameter (and the allowed values, when finite).
     """
     if p.clearable and isinstance(value, str) and not value.strip():
+        if operation.endswith(".update"):
+            _warn_clear(name, operation)
         return ""  # sent empty: the API un-sets the field
     return _CHECKERS[p.kind](name, p, value, operation)
