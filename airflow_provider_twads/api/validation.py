@@ -80,7 +80,8 @@ def _value_only_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violatio
 
 
 def _not_greater(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
-    a, b = out.get(rule.params[0]), out.get(rule.params[1])
+    a: Any = out.get(rule.params[0])
+    b: Any = out.get(rule.params[1])
     if not _absent(a) and not _absent(b) and a > b:
         return rule.params[0], f"{a} > {rule.params[1]} {b}"
     return None

@@ -118,12 +118,11 @@ def _to_items(name: str, p: Param, value: Any, operation: str) -> list[str]:
                 name, f"invalid value(s) {bad}", allowed=p.choices, operation=operation
             )
     if p.numeric:
-        bad = [(i, why) for i in items if (why := tweet_id_problem(i))]
-        if bad:
+        problems = [(i, why) for i in items if (why := tweet_id_problem(i))]
+        if problems:
+            (first, why), more = problems[0], len(problems) - 1
             raise AdsApiValidationError(
-                name,
-                f"{bad[0][0][:40]!r} {bad[0][1]}" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""),
-                operation=operation,
+                name, f"{first[:40]!r} {why}" + (f" (and {more} more)" if more else ""), operation=operation
             )
     if p.max_items is not None and len(items) > p.max_items:
         raise AdsApiValidationError(
@@ -184,7 +183,6 @@ def _to_text(name: str, p: Param, value: Any, operation: str) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=64)
 def _warn_clear(name: str, operation: str) -> None:
     """Say so when an update clears a field: a template that rendered empty by mistake also does this."""
     log.warning(
@@ -218,8 +216,9 @@ def check_value(name: str, p: Param, value: Any, operation: str) -> Any:
     :param operation: the operation, for the error.
     :raises AdsApiValidationError: naming the parameter (and the allowed values, when finite).
     """
-    if p.clearable and isinstance(value, str) and not value.strip():
-        if operation.endswith(".update"):
+    if p.clearable and (value == [] or (isinstance(value, str) and not value.strip())):
+        # [] is how the API returns an unset list (categories): sent back, it means the same as "".
+        if value != [] and operation.endswith(".update"):
             _warn_clear(name, operation)
         return ""  # sent empty: the API un-sets the field
     return _CHECKERS[p.kind](name, p, value, operation)
