@@ -17,7 +17,7 @@ from airflow_provider_twads.reconcile._common import (
     split_ids,
     write_missing,
 )
-from airflow_provider_twads.reconcile.errors import PartialApplyError
+from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -129,7 +129,7 @@ def _promote_chunk(
         return PartialApplyError(
             f"Promoted Tweets batch {k} of {n} failed: {err}\n"
             f"Applied before the failure: {done} of {total} Tweets promoted (batches 1-{k - 1}). "
-            "Re-run the task: it skips Tweets already promoted and promotes the rest.",
+            + rerun_advice(err, "it skips Tweets already promoted and promotes the rest."),
             applied={"promoted": done},
         )
 

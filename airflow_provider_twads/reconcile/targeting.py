@@ -31,7 +31,7 @@ from airflow_provider_twads.reconcile._common import (
     noop,
     write_missing,
 )
-from airflow_provider_twads.reconcile.errors import PartialApplyError
+from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -352,8 +352,8 @@ class _TargetingRun:
             message = (
                 f"Targeting failed: {err}\nApplied before the failure: {done} of {len(ops)} "
                 f"operations (created {len(self.created)}, deleted {len(self.deleted)}); the failed batch "
-                "was not applied (a batch succeeds or fails as a whole). Re-run the task: it skips the "
-                "criteria that exist and completes the rest."
+                "was not applied (a batch succeeds or fails as a whole). "
+                + rerun_advice(err, "it skips the criteria that exist and completes the rest.")
             )
         return PartialApplyError(message, applied=self.summary())
 

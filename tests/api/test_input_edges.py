@@ -10,7 +10,17 @@ import pytest
 
 from airflow_provider_twads.api import spec
 from airflow_provider_twads.api import vocabulary as vocab
-from airflow_provider_twads.api.errors import AdsApiValidationError
+from airflow_provider_twads.api.errors import (
+    AdsApiError,
+    AdsApiValidationError,
+    AmbiguousWriteError,
+    BadRequestError,
+    BatchError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
+from airflow_provider_twads.reconcile.errors import rerun_advice
 from airflow_provider_twads.reconcile.promoted_tweets import validate_tweet_ids
 from airflow_provider_twads.reconcile.targeting import apply_targeting, normalize_criteria
 from twads_emulator import SEED
@@ -197,3 +207,33 @@ def test_charge_by_app_install_is_refused_not_rebilled(client: Any) -> None:
 def test_charge_by_values_with_the_same_meaning_are_translated(legacy: str, today: str) -> None:
     out = spec.validate("line_items.update", {"charge_by": legacy}, warned=set())
     assert out == {"pay_by": today}
+
+
+# ---- deterministic 400s never advise a plain re-run --------------------------------------------------
+@pytest.mark.parametrize(
+    ("error", "plain_rerun"),
+    [
+        (BadRequestError("Invalid targeting_value", status=400, codes=["INVALID_PARAMETER"]), False),
+        (BatchError("operation_errors", status=400, item_errors={3: [{"code": "INVALID_PARAMETER"}]}), False),
+        (NotFoundError("no such line item", status=404), False),
+        (ServerError("boom", status=500), True),
+        (RateLimitError("slow down", status=429), True),
+        (AdsApiError("lock", status=423), True),
+        (AmbiguousWriteError("timed out"), True),
+    ],
+    ids=["400", "batch-400", "404", "500", "429", "423", "ambiguous"],
+)
+def test_rerun_advice_follows_whether_resending_can_help(error: AdsApiError, plain_rerun: bool) -> None:
+    advice = rerun_advice(error, "it skips what exists and completes the rest.")
+    assert advice.startswith("Re-run the task") is plain_rerun
+    if not plain_rerun:
+        assert "cannot help" in advice and "Fix what the error names" in advice
+    assert advice.endswith("skips what exists and completes the rest.")
+
+
+def test_a_partial_targeting_failure_on_a_400_says_to_fix_the_input(client: Any) -> None:
+    from airflow_provider_twads.reconcile.targeting import _TargetingRun
+
+    run = _TargetingRun(client, ["a"], [], "add", 500, lambda _: None)
+    err = run.fail(BadRequestError("Invalid targeting_value", status=400), [{}])
+    assert "cannot help" in str(err) and "Re-run the task" not in str(err)
