@@ -92,6 +92,14 @@ def translate_legacy(
             )
         mapping = vocab.LEGACY_PARAMETER_VALUES.get(old, {})
         key = str(value).upper() if isinstance(value, str) else value
+        refused = vocab.LEGACY_REFUSED.get((old, str(key)))
+        if refused:
+            raise AdsApiValidationError(
+                old,
+                f"{key} is not translated: it would change what the line item is billed for",
+                operation=operation,
+                hint=refused,
+            )
         if key not in mapping:
             raise AdsApiValidationError(
                 old, f"invalid value {value!r}", allowed=list(mapping), operation=operation

@@ -24,6 +24,11 @@ __all__ = ["check_targeting_set", "validate", "validate_batch"]
 _ID = Param(Kind.ID)
 
 
+def _absent(value: Any) -> bool:
+    """Not given, or given empty (``""``: un-set on update): neither takes part in a rule."""
+    return value is None or value == "" or value == []
+
+
 def _matches(value: Any, values: tuple[Any, ...]) -> bool:
     if isinstance(value, list):
         return any(v in values for v in value)
@@ -37,13 +42,13 @@ _Violation = tuple[str, str] | None
 
 
 def _exclusive(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
-    present = [p for p in rule.params if out.get(p) not in (None, False)]
+    present = [p for p in rule.params if not _absent(out.get(p)) and out.get(p) is not False]
     return (present[1], f"cannot be combined with {present[0]}") if len(present) > 1 else None
 
 
 def _required_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
     first = rule.params[0]
-    missing = out.get(first) in (None, "", [])
+    missing = _absent(out.get(first))
     return (first, "is required here") if missing and _matches(cond, rule.values) else None
 
 
@@ -55,7 +60,7 @@ def _one_of_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
 
 def _only_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
     first = rule.params[0]
-    if out.get(first) is not None and not _matches(cond, rule.values):
+    if not _absent(out.get(first)) and not _matches(cond, rule.values):
         return first, f"not allowed with {rule.when}={cond}"
     return None
 
@@ -75,8 +80,9 @@ def _value_only_when(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violatio
 
 
 def _not_greater(rule: Rule, out: Mapping[str, Any], cond: Any) -> _Violation:
-    a, b = out.get(rule.params[0]), out.get(rule.params[1])
-    if a is not None and b is not None and a > b:
+    a: Any = out.get(rule.params[0])
+    b: Any = out.get(rule.params[1])
+    if not _absent(a) and not _absent(b) and a > b:
         return rule.params[0], f"{a} > {rule.params[1]} {b}"
     return None
 
@@ -102,8 +108,9 @@ def validate(
 ) -> dict[str, Any]:
     """Check ``params`` for ``operation`` and return them normalized (today's names, typed values).
 
-    Parameters whose value is ``None`` are treated as absent. Path parameters (``account_id``,
-    ``line_item_id``, ...) are not part of ``params``.
+    Parameters whose value is ``None`` are treated as absent (not sent). ``""`` for a clearable parameter
+    (times, budgets, ``frequency_cap``, ``categories``, ...) is kept and sent empty: on update the API
+    un-sets the field. Path parameters (``account_id``, ``line_item_id``, ...) are not part of ``params``.
 
     :param operation: e.g. ``line_items.create``.
     :param params: the call's parameters.
@@ -144,7 +151,7 @@ def validate(
         cond = None
         if rule.when is not None:
             cond = out.get(rule.when)
-            if cond is None:
+            if _absent(cond):
                 continue  # a conditional rule never applies without its condition's value
         broken = _RULE_CHECKS[rule.kind](rule, out, cond)
         if broken:

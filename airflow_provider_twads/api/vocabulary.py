@@ -110,7 +110,11 @@ GOALS: Final[tuple[str, ...]] = (
     "VIEW_15S",
     "WEBSITE_CONVERSIONS",
 )
-PAY_BY: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK")
+# The documented values, then the ones the API returns (the reference's own example line items have
+# ENGAGEMENT; FOLLOW and VIEW are the defaults of FOLLOWERS and VIDEO_VIEWS line items): a line item read
+# and sent back unchanged must pass (spec README, "Where the two disagree").
+PAY_BY_DOCUMENTED: Final[tuple[str, ...]] = ("APP_CLICK", "IMPRESSION", "LINK_CLICK")
+PAY_BY: Final[tuple[str, ...]] = (*PAY_BY_DOCUMENTED, "ENGAGEMENT", "FOLLOW", "VIEW")
 
 ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "DRAFT", "PAUSED")
 # What PUT accepts: a draft cannot be activated or paused through the API (draft-campaigns-announcement.txt).
@@ -118,7 +122,9 @@ UPDATABLE_ENTITY_STATUSES: Final[tuple[str, ...]] = ("ACTIVE", "PAUSED")
 
 AUDIENCE_EXPANSIONS: Final[tuple[str, ...]] = ("BROAD", "DEFINED", "EXPANDED")
 DURATION_IN_DAYS: Final[tuple[int, ...]] = (1, 7, 30)
-BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("LINE_ITEM",)
+# The reference documents LINE_ITEM only; CAMPAIGN (campaign budget optimization) came first and is still
+# what older campaigns return and accept.
+BUDGET_OPTIMIZATIONS: Final[tuple[str, ...]] = ("LINE_ITEM", "CAMPAIGN")
 # "APP_INSTALLS and APP_ENGAGEMENTS objectives require setting at least one app store identifier".
 OBJECTIVES_REQUIRING_APP_ID: Final[tuple[str, ...]] = ("APP_INSTALLS", "APP_ENGAGEMENTS")
 APP_STORE_ID_PARAMS: Final[tuple[str, ...]] = ("android_app_store_identifier", "ios_app_store_identifier")
@@ -247,7 +253,8 @@ LEGACY_AUTOMATICALLY_SELECT_BID_TRUE: Final[tuple[str, str]] = ("bid_strategy", 
 LEGACY_PARAMETER_VALUES: Final[dict[str, dict[str, str | None]]] = {
     "bid_type": {"AUTO": "AUTO", "MAX": "MAX", "TARGET": "TARGET"},
     "lookalike_expansion": {"BROAD": "BROAD", "DEFINED": "DEFINED", "EXPANDED": "EXPANDED"},
-    "charge_by": {"APP_CLICK": "APP_CLICK", "APP_INSTALL": "IMPRESSION", "ENGAGEMENT": None},
+    # APP_INSTALL (pay per install) has no equivalent today: refused (LEGACY_REFUSED), never re-billed.
+    "charge_by": {"APP_CLICK": "APP_CLICK", "ENGAGEMENT": "ENGAGEMENT"},
     "bid_unit": {
         "APP_CLICK": "APP_CLICKS",
         "APP_INSTALL": "APP_INSTALLS",
@@ -260,6 +267,15 @@ LEGACY_PARAMETER_VALUES: Final[dict[str, dict[str, str | None]]] = {
         "ENGAGEMENTS": "ENGAGEMENT",
         "WEBSITE_CONVERSIONS": "WEBSITE_CONVERSIONS",
     },
+}
+# Legacy values refused, with what to do instead: translating them would change what the advertiser pays
+# for (the older translation of charge_by=APP_INSTALL to pay_by=IMPRESSION did, announced by a log line).
+LEGACY_REFUSED: Final[dict[tuple[str, str], str]] = {
+    ("charge_by", "APP_INSTALL"): (
+        "paying per app install has no equivalent today: APP_INSTALLS line items pay by APP_CLICK or "
+        "IMPRESSION. Set pay_by=APP_CLICK or pay_by=IMPRESSION yourself, or leave it out for the API's "
+        "default (IMPRESSION)"
+    ),
 }
 # The older list filter (draft-campaigns-announcement.txt) and today's one; both are accepted.
 LEGACY_DRAFT_FILTER: Final = "draft_only"
@@ -275,6 +291,14 @@ COUNT_MAX: Final = 1000
 BULK_READ_COUNT: Final = 1000  # what the client asks for when reading everything ("request maximum count")
 MAX_IDS_PER_FILTER: Final = 200  # campaign_ids, line_item_ids, ... "Up to 200 IDs may be provided."
 MAX_TWEET_IDS_PER_REQUEST: Final = 50  # POST promoted_tweets tweet_ids
+# Tweet IDs are 64-bit snowflakes: positive and below 2**63 (19 digits at most).
+MAX_TWEET_ID: Final = 2**63 - 1
+# The reference gives no limit for targeting_value; the longest real values (keyword phrases, IDs) are far
+# shorter. The client refuses longer ones before any request (the emulator allows the same).
+TARGETING_VALUE_MAX_LENGTH: Final = 1024
+# Flight times before this year cannot be meant (the Ads API did not exist): refused, likely a template
+# rendering the wrong date. Later past times pass (an existing line item's start_time is in the past).
+EARLIEST_FLIGHT_YEAR: Final = 2010
 MAX_TARGETING_CRITERIA_PER_BATCH: Final = 500
 MAX_LINE_ITEMS_PER_BATCH_LEGACY: Final = 20  # line-items.txt
 MAX_LINE_ITEMS_PER_BATCH_CURRENT: Final = 40  # current-line-items.mdx

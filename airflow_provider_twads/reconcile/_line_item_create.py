@@ -19,7 +19,7 @@ from airflow_provider_twads.reconcile._common import (
     entity_field,
     write_missing,
 )
-from airflow_provider_twads.reconcile.errors import PartialApplyError
+from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -146,8 +146,10 @@ class _Creation:
         created = ", ".join(f"{r.name!r}={r.id}" for r in self.done.values()) or "none"
         return PartialApplyError(
             f"Creating line items failed: {err}\nApplied before the failure: {len(self.done)} of "
-            f"{self.total} line items created ({created}). Re-run the task: it reuses the line items that "
-            "exist (by name within the campaign) and creates the rest.",
+            f"{self.total} line items created ({created}). "
+            + rerun_advice(
+                err, "it reuses the line items that exist (by name within the campaign) and creates the rest."
+            ),
             applied={"created": [r.id for r in self.done.values()]},
         )
 

@@ -15,6 +15,9 @@ from airflow_provider_twads.api.errors import AdsApiError
 
 __all__ = ["PartialApplyError", "ReconcileError", "SettingsMismatchError", "format_diff"]
 
+# 4xx statuses that say "not now" rather than "not this request" (fundamentals/error-codes-and-responses).
+_TRANSIENT_CLIENT_STATUSES = (408, 423, 429)
+
 
 class ReconcileError(AdsApiError):
     """Base class of the errors raised by reconciliation (not by the API).
@@ -80,3 +83,21 @@ class PartialApplyError(ReconcileError):
     def __init__(self, message: str, *, applied: Mapping[str, Any]) -> None:
         self.applied = dict(applied)
         super().__init__(message)
+
+
+def rerun_advice(err: BaseException, rerun: str) -> str:
+    """What to do after a failed write: a re-run, unless the API refused the request itself.
+
+    A 4xx (other than 408, 423 and 429) is deterministic: the same request fails the same way on every
+    re-run, so the advice is to fix the input first.
+
+    :param err: the failure.
+    :param rerun: what a re-run does, e.g. "it skips Tweets already promoted and promotes the rest."
+    """
+    status = getattr(err, "status", None)
+    if isinstance(status, int) and 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUSES:
+        return (
+            f"The API refused the request itself (HTTP {status}): re-sending it cannot help. Fix what the "
+            f"error names first; a re-run then {rerun.removeprefix('it ')}"
+        )
+    return f"Re-run the task: {rerun}"

@@ -92,9 +92,12 @@ def _as_list(value: Any) -> list[str]:
 def _canonical_params(
     params: Mapping[str, Any], operation: str, api_version: str = vocab.DEFAULT_API_VERSION
 ) -> dict[str, Any]:
-    """Parameters validated and in today's vocabulary (the client's spec), times first made UTC."""
+    """Parameters validated and in today's vocabulary (the client's spec), times first made UTC.
+
+    ``None`` is "not given"; ``""`` is kept (it clears the field on update, and validation says where not).
+    """
     prepared = {
-        k: (to_api_time(v, parameter=k) if k in LINE_ITEM_TIME_FIELDS else v)
+        k: (to_api_time(v, parameter=k) if k in LINE_ITEM_TIME_FIELDS and v != "" else v)
         for k, v in params.items()
         if v is not None
     }
@@ -102,6 +105,8 @@ def _canonical_params(
 
 
 def _same(key: str, want: Any, have: Any) -> bool:
+    if want == "":  # a clear: already done when the field is unset
+        return have is None or have == "" or have == []
     if key in LIST_FIELDS:
         return sorted(_as_list(want)) == sorted(_as_list(have))
     if key in LINE_ITEM_TIME_FIELDS:

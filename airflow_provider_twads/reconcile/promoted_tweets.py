@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.batch import check_chunk_size
 from airflow_provider_twads.api.errors import AdsApiError, AdsApiValidationError, AmbiguousWriteError
+from airflow_provider_twads.api.values import tweet_id_problem
 from airflow_provider_twads.reconcile._common import (
     Progress,
     chunks,
@@ -16,7 +17,7 @@ from airflow_provider_twads.reconcile._common import (
     split_ids,
     write_missing,
 )
-from airflow_provider_twads.reconcile.errors import PartialApplyError
+from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -35,9 +36,14 @@ def validate_tweet_ids(tweet_ids: Any, *, parameter: str = "tweet_ids") -> list[
     if isinstance(tweet_ids, int) and not isinstance(tweet_ids, bool):
         tweet_ids = [tweet_ids]
     if isinstance(tweet_ids, str):
-        tweet_ids = split_ids(tweet_ids)
+        tweet_ids = [] if not tweet_ids.strip() else split_ids(tweet_ids)
     if not isinstance(tweet_ids, Iterable) or isinstance(tweet_ids, Mapping):
         raise AdsApiValidationError(parameter, "must be a list of Tweet IDs", operation=operation)
+    tweet_ids = list(tweet_ids)
+    if not tweet_ids or (len(tweet_ids) == 1 and isinstance(tweet_ids[0], str) and not tweet_ids[0].strip()):
+        raise AdsApiValidationError(
+            parameter, "no Tweet IDs given: at least one Tweet ID is required", operation=operation
+        )
     out: list[str] = []
     for pos, tid in enumerate(tweet_ids):
         if isinstance(tid, bool) or not isinstance(tid, int | str):
@@ -47,13 +53,12 @@ def validate_tweet_ids(tweet_ids: Any, *, parameter: str = "tweet_ids") -> list[
                 operation=operation,
             )
         text = str(tid).strip()
-        if not text.isdigit() or int(text) <= 0:
+        problem = tweet_id_problem(text)
+        if problem:
             raise AdsApiValidationError(
-                f"{parameter}[{pos}]", f"{tid!r} is not a Tweet ID (a positive number)", operation=operation
+                f"{parameter}[{pos}]", f"{text[:40]!r} {problem}", operation=operation
             )
         out.append(str(int(text)))
-    if not out:
-        raise AdsApiValidationError(parameter, "at least one Tweet ID is required", operation=operation)
     return list(dict.fromkeys(out))
 
 
@@ -124,7 +129,7 @@ def _promote_chunk(
         return PartialApplyError(
             f"Promoted Tweets batch {k} of {n} failed: {err}\n"
             f"Applied before the failure: {done} of {total} Tweets promoted (batches 1-{k - 1}). "
-            "Re-run the task: it skips Tweets already promoted and promotes the rest.",
+            + rerun_advice(err, "it skips Tweets already promoted and promotes the rest."),
             applied={"promoted": done},
         )
 

@@ -6,6 +6,8 @@ Pure parts (the key, input validation, the per-line-item rules, the plan) take a
 
 from __future__ import annotations
 
+import ast
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,7 +31,7 @@ from airflow_provider_twads.reconcile._common import (
     noop,
     write_missing,
 )
-from airflow_provider_twads.reconcile.errors import PartialApplyError
+from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -62,15 +64,35 @@ def criterion_key(criterion: Mapping[str, Any]) -> CriterionKey:
     )
 
 
+def _parse_rendered(text: str, parameter: str, operation: str) -> Any:
+    """A list rendered to a string by a template: JSON (``tojson``) or its Python repr (an XCom list)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise AdsApiValidationError(
+            parameter,
+            f"must be a list of dicts; got a string that is neither a JSON nor a Python list: {text[:80]!r}",
+            operation=operation,
+            hint="pass the list itself, or render it with render_template_as_native_obj=True",
+        ) from None
+
+
 def normalize_criteria(criteria: Any, *, parameter: str = "criteria") -> list[dict[str, str]]:
     """Validate requested criteria and return them de-duplicated, in order, with ``operator_type`` set.
 
     :param criteria: a list of dicts with ``targeting_type``, ``targeting_value`` and ``operator_type``
-        (default ``EQ``).
+        (default ``EQ``), or that list rendered to a string by a template (JSON or Python literal), as ID
+        arguments accept rendered lists.
     :param parameter: the parameter name, for error messages.
     :return: ``[{"targeting_type", "targeting_value", "operator_type"}, ...]``.
     """
     operation = "targeting_criteria.batch"
+    if isinstance(criteria, str):
+        criteria = _parse_rendered(criteria, parameter, operation)
     if isinstance(criteria, Mapping) or not isinstance(criteria, Iterable) or isinstance(criteria, str):
         raise AdsApiValidationError(parameter, "must be a list of dicts", operation=operation)
     out: dict[CriterionKey, dict[str, str]] = {}
@@ -88,30 +110,51 @@ def normalize_criteria(criteria: Any, *, parameter: str = "criteria") -> list[di
                 allowed=("targeting_type", "targeting_value", "operator_type"),
                 operation=operation,
             )
+        raw_value = item.get("targeting_value")
+        if raw_value is not None and (isinstance(raw_value, bool) or not isinstance(raw_value, str | int)):
+            # str() of a list would be sent as one value "['a', 'b']": one criterion per value instead.
+            raise AdsApiValidationError(
+                f"{where}.targeting_value",
+                f"must be one value (a string), got {type(raw_value).__name__}",
+                operation=operation,
+                hint="give one criterion per value, e.g. [{'targeting_type': 'LOCATION', 'targeting_value': "
+                "'a'}, {'targeting_type': 'LOCATION', 'targeting_value': 'b'}]",
+            )
         ttype, value, op = criterion_key(item)
         check_choice(f"{where}.targeting_type", ttype, vocab.TARGETING_TYPES, operation=operation)
         check_choice(f"{where}.operator_type", op, vocab.OPERATOR_TYPES, operation=operation)
         if not value.strip():
             raise AdsApiValidationError(f"{where}.targeting_value", "is required", operation=operation)
+        if len(value) > vocab.TARGETING_VALUE_MAX_LENGTH:
+            raise AdsApiValidationError(
+                f"{where}.targeting_value",
+                f"at most {vocab.TARGETING_VALUE_MAX_LENGTH} characters, got {len(value)}",
+                operation=operation,
+            )
         out.setdefault(
             (ttype, value, op), {"targeting_type": ttype, "targeting_value": value, "operator_type": op}
         )
     return list(out.values())
 
 
-def check_targeting_rules(line_item_id: str, final: Sequence[Mapping[str, Any]]) -> None:
+def check_targeting_rules(
+    line_item_id: str, final: Sequence[Mapping[str, Any]], *, check_prerequisites: bool = True
+) -> None:
     """Check the per-line-item rules on the set of criteria a line item would end with (existing + new).
 
     One AGE bucket per line item; APP_LIST only with ``NE``; TV_SHOW needs a LOCATION criterion. The rules
     are the client's (:func:`airflow_provider_twads.api.spec.check_targeting_set`); this adds which of the
     criteria exist already and what to do about it.
 
-    :param line_item_id: the line item, for the message.
+    :param line_item_id: the line item (or line items), for the message.
     :param final: the criteria it would have.
+    :param check_prerequisites: whether to check TV_SHOW-needs-LOCATION (not when ``final`` is partial).
     :raises AdsApiValidationError: naming the rule and the criteria that break it.
     """
     try:
-        api_spec.check_targeting_set([], [{**c, "line_item_id": line_item_id} for c in final])
+        api_spec.check_targeting_set(
+            [], [{**c, "line_item_id": line_item_id} for c in final], check_prerequisites=check_prerequisites
+        )
     except AdsApiValidationError as err:
         existing = [
             f"{criterion_key(c)[0]} {criterion_key(c)[1]} (id {c['id']})" for c in final if c.get("id")
@@ -200,16 +243,19 @@ def _targeting_operations(plans: Sequence[TargetingPlan]) -> list[dict[str, Any]
     return first + creates + last
 
 
-def _precheck_targeting(desired: Sequence[Mapping[str, Any]], mode: str) -> None:
+def _precheck_targeting(
+    desired: Sequence[Mapping[str, Any]], mode: str, line_item_ids: Sequence[str]
+) -> None:
     """The rules the request alone can break, checked before any HTTP call.
 
     In ``replace`` mode the request is the final set; in ``add`` mode existing criteria only add to it,
-    so a rule on "at most one" is already broken by the request itself.
+    so a rule on "at most one" is already broken by the request itself. The criteria apply to each line
+    item: the message names them.
     """
-    if mode == "replace":
-        check_targeting_rules("(each line item)", desired)
-        return
-    api_spec.check_targeting_set([], desired, check_prerequisites=False)
+    label = ", ".join(line_item_ids[:3]) + (
+        f" (and {len(line_item_ids) - 3} more)" if len(line_item_ids) > 3 else ""
+    )
+    check_targeting_rules(label, desired, check_prerequisites=mode == "replace")
 
 
 def _list_criteria(client: AdsApiClient, line_item_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
@@ -306,8 +352,8 @@ class _TargetingRun:
             message = (
                 f"Targeting failed: {err}\nApplied before the failure: {done} of {len(ops)} "
                 f"operations (created {len(self.created)}, deleted {len(self.deleted)}); the failed batch "
-                "was not applied (a batch succeeds or fails as a whole). Re-run the task: it skips the "
-                "criteria that exist and completes the rest."
+                "was not applied (a batch succeeds or fails as a whole). "
+                + rerun_advice(err, "it skips the criteria that exist and completes the rest.")
             )
         return PartialApplyError(message, applied=self.summary())
 
@@ -344,7 +390,7 @@ def apply_targeting(
             "line_item_ids", "at least one line item ID is required", operation=operation
         )
     desired = normalize_criteria(criteria)
-    _precheck_targeting(desired, mode)
+    _precheck_targeting(desired, mode, ids)
 
     run = _TargetingRun(client, ids, desired, mode, chunk_size, progress)
     ops = run.plan()

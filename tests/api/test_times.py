@@ -71,8 +71,9 @@ def test_what_is_not_a_time_is_refused_naming_the_parameter(value: Any) -> None:
     assert info.value.operation == "line_items.update"
 
 
-def test_an_empty_time_given_to_validation_is_still_refused() -> None:
-    # "" clears a field on the API (issue 14); until the client supports clearing, it refuses it clearly.
-    with pytest.raises(AdsApiValidationError, match="ISO 8601") as info:
-        spec.validate("line_items.update", {"end_time": ""})
-    assert info.value.parameter == "end_time"
+def test_an_empty_time_given_to_validation_is_sent_empty_to_clear_it() -> None:
+    # "" un-sets a field on update (fundamentals/making-authenticated-requests.mdx: ``end_time=``).
+    assert spec.validate("line_items.update", {"end_time": "", "start_time": " "}) == {
+        "end_time": "",
+        "start_time": "",
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -55,9 +56,26 @@ TRICKY_STRINGS = st.sampled_from(
         "a/b",
         "%2F",
         "\U0001d7d9\U0001d7da\U0001d7db",  # double-struck digits
+        "\u00b9\u00b2\u00b3",  # superscript digits: str.isdigit() is true, int() fails
+        "\u0661\u0662\u0663",  # Arabic-Indic digits: int() reads 123
         "x" * 5000,
     ]
 )
+# Digits other than 0-9: decimal digits of other scripts (which int() reads) and superscripts (which it
+# does not). The API takes ASCII digits only; the client must refuse, never send another number.
+NON_ASCII_DIGITS = st.text(
+    alphabet=st.characters(whitelist_categories=("Nd", "No"), blacklist_characters="0123456789"),
+    min_size=1,
+    max_size=20,
+)
+OVERSIZE_VALUE = st.integers(min_value=vocab.TARGETING_VALUE_MAX_LENGTH + 1, max_value=6000).map(
+    lambda n: "k" * n
+)
+# A flight whose end is before its start: (start, end) as ISO strings, both after 2010.
+REVERSED_TIMES = st.tuples(
+    st.datetimes(min_value=datetime(2011, 1, 1), max_value=datetime(2099, 1, 1)),
+    st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=3000)),
+).map(lambda t: (t[0].isoformat(), (t[0] - t[1]).isoformat()))
 ANYTHING = st.one_of(
     st.text(max_size=40),
     TRICKY_STRINGS,
@@ -249,6 +267,66 @@ def test_targeting_batches_reject_or_apply_whole(
         assert not isinstance(err, BadRequestError) or err.status == 400
         assert emu.admin.state("targeting_criteria")["targeting_criteria"] == before
         pytest.fail(f"the client sent a batch the API rejects: {err}")
+
+
+@FAST
+@given(
+    digits=NON_ASCII_DIGITS, field=st.sampled_from(["tweet_ids", "bid_amount_local_micro", "frequency_cap"])
+)
+def test_digits_other_than_0_to_9_are_refused_before_http(client: Any, digits: str, field: str) -> None:
+    with pytest.raises(AdsApiValidationError) as info:
+        if field == "tweet_ids":
+            client.create_promoted_tweets(SEED["line_item_id"], ["20", digits])
+        else:
+            client.create_line_item(**{**BASE_LINE_ITEM, "bid_strategy": "MAX", field: digits})
+    _assert_names(info.value, field)
+    assert client.stats.calls == 0
+
+
+@FAST
+@given(tweet_id=st.integers(min_value=vocab.MAX_TWEET_ID + 1, max_value=10**60))
+def test_tweet_ids_beyond_64_bits_are_refused_before_http(client: Any, tweet_id: int) -> None:
+    for given_as in (tweet_id, str(tweet_id)):
+        with pytest.raises(AdsApiValidationError) as info:
+            client.create_promoted_tweets(SEED["line_item_id"], [given_as])
+        _assert_names(info.value, "tweet_ids")
+    assert client.stats.calls == 0
+
+
+@FAST
+@given(value=OVERSIZE_VALUE, targeting_type=st.sampled_from(vocab.TARGETING_TYPES))
+def test_oversize_targeting_values_are_refused_before_http(
+    client: Any, value: str, targeting_type: str
+) -> None:
+    op = {
+        "operation_type": "Create",
+        "params": {
+            "line_item_id": SEED["line_item_id"],
+            "targeting_type": targeting_type,
+            "targeting_value": value,
+        },
+    }
+    with pytest.raises(AdsApiValidationError) as info:
+        client.batch_targeting_criteria([op])
+    _assert_names(info.value, "targeting_value")
+    assert str(vocab.TARGETING_VALUE_MAX_LENGTH) in str(info.value)
+    assert client.stats.calls == 0
+
+
+@FAST
+@given(times=REVERSED_TIMES, operation=st.sampled_from(["create", "update"]))
+def test_a_flight_ending_before_it_starts_is_refused_before_http(
+    client: Any, times: tuple[str, str], operation: str
+) -> None:
+    start, end = times
+    with pytest.raises(AdsApiValidationError) as info:
+        if operation == "create":
+            client.create_line_item(**{**BASE_LINE_ITEM, "start_time": start, "end_time": end})
+        else:
+            client.update_line_item(SEED["line_item_id"], start_time=start, end_time=end)
+    _assert_names(info.value, "start_time")
+    assert "end_time" in str(info.value)
+    assert client.stats.calls == 0
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -26,12 +26,14 @@ __all__ = [
     "TARGETING_CRITERION_CREATE",
 ]
 
-MONEY: Final = Param(Kind.INT, minimum=1)
+# Budgets, like the other optional settings marked ``clearable``, are removed on update by sending them
+# empty (``""``): fundamentals/making-authenticated-requests.mdx. ``None`` means "not given" everywhere.
+MONEY: Final = Param(Kind.INT, minimum=1, clearable=True)
 BOOL: Final = Param(Kind.BOOL)
 
 
-def _money(doc: str) -> Param:
-    return dataclasses.replace(MONEY, doc=doc)
+def _money(doc: str, *, clearable: bool = True) -> Param:
+    return dataclasses.replace(MONEY, clearable=clearable, doc=doc)
 
 
 # Line items (current-line-items.mdx, POST accounts/:account_id/line_items, v12). start_time/end_time are
@@ -47,22 +49,29 @@ LINE_ITEM_FIELDS: Final[dict[str, Param]] = {
     ),
     "placements": Param(Kind.ENUM_LIST, choices=vocab.PLACEMENTS, doc="where the ads may appear"),
     "product_type": Param(Kind.ENUM, choices=vocab.PRODUCT_TYPES, doc="the type of promoted content"),
-    "start_time": Param(Kind.TIME, doc="when it starts serving"),
-    "end_time": Param(Kind.TIME, doc="when it stops serving"),
+    "start_time": Param(Kind.TIME, clearable=True, doc="when it starts serving"),
+    "end_time": Param(Kind.TIME, clearable=True, doc='when it stops serving (``""`` on update: no end)'),
     "advertiser_domain": Param(doc="the advertiser's domain (required for ``PUBLISHER_NETWORK``)"),
     "android_app_store_identifier": Param(doc="the Google Play app ID"),
     "ios_app_store_identifier": Param(doc="the App Store app ID"),
-    "bid_amount_local_micro": _money("the bid in micros of the account currency"),
-    "categories": Param(Kind.ID_LIST, doc="IAB categories (required for ``PUBLISHER_NETWORK``)"),
+    "bid_amount_local_micro": _money("the bid in micros of the account currency", clearable=False),
+    "categories": Param(
+        Kind.ID_LIST, clearable=True, doc="IAB categories (required for ``PUBLISHER_NETWORK``)"
+    ),
     "primary_web_event_tag": Param(doc="the primary web event tag (required for ``WEBSITE_CONVERSIONS``)"),
     "advertiser_user_id": Param(Kind.ID, doc="the promoting handle's user ID (for ``PREROLL_VIEWS``)"),
     "audience_expansion": Param(
-        Kind.ENUM, choices=vocab.AUDIENCE_EXPANSIONS, doc="how far to expand the targeted audience"
+        Kind.ENUM,
+        choices=vocab.AUDIENCE_EXPANSIONS,
+        clearable=True,
+        doc="how far to expand the targeted audience",
     ),
     "bid_strategy": Param(Kind.ENUM, choices=vocab.BID_STRATEGIES, doc="the bidding mechanism"),
-    "duration_in_days": Param(Kind.ENUM, choices=vocab.DURATION_IN_DAYS, doc="the frequency-cap window"),
+    "duration_in_days": Param(
+        Kind.ENUM, choices=vocab.DURATION_IN_DAYS, clearable=True, doc="the frequency-cap window"
+    ),
     "entity_status": Param(Kind.ENUM, choices=vocab.ENTITY_STATUSES, doc="the line item status"),
-    "frequency_cap": Param(Kind.INT, minimum=1, doc="the maximum impressions per user"),
+    "frequency_cap": Param(Kind.INT, minimum=1, clearable=True, doc="the maximum impressions per user"),
     "goal": Param(Kind.ENUM, choices=vocab.GOALS, doc="the optimisation goal"),
     "name": Param(max_length=vocab.LINE_ITEM_NAME_MAX_LENGTH, doc="the line item name"),
     "pay_by": Param(Kind.ENUM, choices=vocab.PAY_BY, doc="the billing unit"),
@@ -134,6 +143,11 @@ LINE_ITEM_VALUE_RULES: Final = (
         why="primary_web_event_tag is required when the goal is WEBSITE_CONVERSIONS",
     ),
     *BUDGET_RULES,
+    Rule(
+        RuleKind.NOT_GREATER,
+        ("start_time", "end_time"),
+        why="the line item would stop serving before it starts; swap the two or fix the template",
+    ),
 )
 LINE_ITEM_CREATE_RULES: Final = (
     *LINE_ITEM_VALUE_RULES,
@@ -184,5 +198,5 @@ TARGETING_CRITERION_CREATE: Final[dict[str, Param]] = {
     # Required by the reference, omitted by its own batch example: the client fills in EQ.
     "operator_type": Param(Kind.ENUM, choices=vocab.OPERATOR_TYPES, default=vocab.DEFAULT_OPERATOR_TYPE),
     "targeting_type": Param(Kind.ENUM, required=True, choices=vocab.TARGETING_TYPES),
-    "targeting_value": Param(required=True, blank=False),
+    "targeting_value": Param(required=True, blank=False, max_length=vocab.TARGETING_VALUE_MAX_LENGTH),
 }

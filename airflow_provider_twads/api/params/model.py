@@ -61,6 +61,8 @@ class Param:
     :param default: filled in when absent (only where the client has a reason to choose).
     :param numeric: whether the (list) values must be numeric IDs (tweet and user IDs): positive numbers.
     :param blank: whether a string of only whitespace is a value (``False``: it counts as missing).
+    :param clearable: whether ``""`` is a value: sent as is, it un-sets the field on update
+        (fundamentals/making-authenticated-requests.mdx: ``end_time=`` removes the end time).
     :param doc: what it means, for the operators' docstrings (one short phrase, no trailing period).
     """
 
@@ -74,6 +76,7 @@ class Param:
     default: Any = None
     numeric: bool = False
     blank: bool = True
+    clearable: bool = False
     doc: str = field(default="", compare=False)
     # Derived once from ``choices`` (validation runs per batch item: thousands of times per task).
     choice_set: frozenset[Any] = field(init=False, repr=False, compare=False)
