@@ -74,11 +74,7 @@ def missing(page: Path, target: str) -> str | None:
     path, _, anchor = target.partition("#")
     dest = (page.parent / path).resolve() if path else page
     if not dest.exists():
-        # The emulator's page is moved into docs/ on another branch; until it lands, its fragment counts.
-        moving = REPO / "docs/readme/emulator.md"
-        if dest != REPO / "docs/emulator.md" or not moving.exists():
-            return f"{target}: no such file"
-        dest = moving
+        return f"{target}: no such file"
     if anchor and dest.suffix == ".md" and anchor not in anchors(dest):
         shown = dest.relative_to(REPO) if dest.is_relative_to(REPO) else dest.name
         return f"{target}: no heading #{anchor} in {shown}"

@@ -5,9 +5,7 @@ every entity the emulator returns is sent back, writable fields unchanged, throu
 no change of meaning. Clearing a field with ``""`` works where the reference says so
 (fundamentals/making-authenticated-requests.mdx: ``end_time=``).
 
-Sent over HTTP where the emulator already accepts the value back; the values it still refuses
-(:data:`EMULATOR_PENDING`, being fixed on the emulator's side) are checked sans-IO here and over HTTP in an
-``xfail`` test that starts passing once the emulator accepts them.
+Emulator entities are also sent back over HTTP: the emulator, like the API, accepts back what it returns.
 """
 
 from __future__ import annotations
@@ -27,13 +25,9 @@ from airflow_provider_twads.reconcile.targeting import criterion_key, normalize_
 from twads_emulator import SEED
 
 EXAMPLES = json.loads((Path(__file__).parents[1] / "emulator" / "spec_examples.json").read_text())
+
+
 # Values the API returns and accepts back that the emulator still refuses in a write (issue 14 part 2).
-EMULATOR_PENDING: dict[str, set[Any]] = {
-    "pay_by": {"ENGAGEMENT", "FOLLOW", "VIEW"},
-    "budget_optimization": {"CAMPAIGN"},
-}
-
-
 def _entities(resource: str) -> list[tuple[str, dict[str, Any]]]:
     """``(where from, entity)`` for every example entity of ``resource`` (today's API versions only)."""
     out = []
@@ -179,11 +173,6 @@ EMULATOR_LINE_ITEMS = [
 ]
 
 
-def _split_pending(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    pending = {k: v for k, v in fields.items() if v in EMULATOR_PENDING.get(k, ())}
-    return {k: v for k, v in fields.items() if k not in pending}, pending
-
-
 def _create(client: Any, campaign: str, objective: str, product: str) -> dict[str, Any]:
     return client.create_line_item(
         campaign_id=campaign,
@@ -204,8 +193,8 @@ def test_emulator_line_items_round_trip_over_http(
 ) -> None:
     created = _create(client, campaign, objective, product)
     before = client.get_line_item(created["id"])
-    update, pending = _split_pending(_writable("line_items.update", before))
-    _same_meaning(update | pending, spec.validate("line_items.update", update | pending))  # sans-IO: all
+    update = _writable("line_items.update", before)
+    _same_meaning(update, spec.validate("line_items.update", update))  # sans-IO first
     after = client.update_line_item(created["id"], **update)
     assert {k: after.get(k) for k in update} == {k: before.get(k) for k in update}
 
@@ -227,19 +216,17 @@ def test_every_seeded_entity_round_trips_sans_io(client: Any) -> None:
 
 def test_emulator_campaigns_round_trip_over_http(client: Any) -> None:
     before = client.get_campaign(SEED["paused_campaign_id"])
-    update, _ = _split_pending(_writable("campaigns.update", before))
+    update = _writable("campaigns.update", before)
     after = client.update_campaign(before["id"], **update)
     assert {k: after.get(k) for k in update} == {k: before.get(k) for k in update}
 
 
-@pytest.mark.xfail(reason="the emulator still refuses pay_by values it returns (fixed on its own branch)")
 def test_emulator_accepts_back_the_pay_by_it_returns(client: Any) -> None:
     created = _create(client, *EMULATOR_LINE_ITEMS[0])
     assert created["pay_by"] == "ENGAGEMENT"
     client.update_line_item(created["id"], pay_by=created["pay_by"])
 
 
-@pytest.mark.xfail(reason="the emulator still refuses budget_optimization=CAMPAIGN (fixed on its own branch)")
 def test_emulator_accepts_campaign_budget_optimization(client: Any) -> None:
     client.update_campaign(SEED["paused_campaign_id"], budget_optimization="CAMPAIGN")
 
