@@ -86,7 +86,8 @@ def launch_day(
     # A scheduled or backfilled run's logical date is its interval's start under some timetables (a week
     # early for @weekly); run_after is the tick itself under all of them. A manual run's logical date is
     # the user's explicit choice.
-    moment = logical_date if str(run_type) == "manual" and logical_date is not None else run_after
+    manual = str(getattr(run_type, "value", run_type)) == "manual"  # DagRunType or its value
+    moment = logical_date if manual and logical_date is not None else run_after
     return pendulum.instance(moment).in_timezone("UTC").date()
 
 
@@ -271,11 +272,10 @@ with DAG(
             deleted.append(item["id"])
         return deleted
 
-    # The teardown of plan_launch: it waits for every step in between, whatever their outcome; a failed
-    # rollback fails the run (a leftover line item needs a person), a successful one does not hide failures.
-    cleanup = rollback("{{ params.campaign_id }}", plan["name"]).as_teardown(
-        setups=plan, on_failure_fail_dagrun=True
-    )
+    # The teardown of plan_launch: it waits for every step in between, whatever their outcome. The run's
+    # state comes from those steps, not from the teardown: on_failure_fail_dagrun=True would make the
+    # teardown a leaf whose success turns a failed launch green.
+    cleanup = rollback("{{ params.campaign_id }}", plan["name"]).as_teardown(setups=plan)
 
     create_line_item >> [attach_targeting, promote_tweets]
     [attach_targeting, promote_tweets] >> wait_for_approval >> activate >> cleanup

@@ -1,0 +1,63 @@
+"""Named pass/fail checks with their timing, and the closing summary."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    name: str
+    ok: bool
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Checks:
+    """Collects results; a step that raises is a failed check, and later steps still run."""
+
+    results: list[Result] = field(default_factory=list)
+
+    def expect(self, name: str, ok: bool, detail: str = "", seconds: float = 0.0) -> bool:
+        """Record one check; return ``ok``."""
+        self.results.append(Result(name, bool(ok), detail, seconds))
+        mark = "PASS" if ok else "FAIL"
+        print(f"  [{mark}] {name}" + (f": {detail}" if detail else ""), flush=True)
+        return bool(ok)
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time a block; an exception in it is recorded as a failure of ``name`` (not raised further)."""
+        print(f"--- {name}", flush=True)
+        started = time.monotonic()
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            self.expect(name, False, f"{type(exc).__name__}: {exc}"[:2000], time.monotonic() - started)
+            traceback.print_exc()
+        else:
+            self.results.append(Result(f"{name} (step)", True, "", time.monotonic() - started))
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if not r.ok]
+
+    def summary(self, total_seconds: float) -> str:
+        """One line per check, then the totals."""
+        lines = ["", "=== make e2e: summary ==="]
+        for r in self.results:
+            timing = f" ({r.seconds:.1f} s)" if r.seconds else ""
+            lines.append(f"{'PASS' if r.ok else 'FAIL'}  {r.name}{timing}")
+        checks = [r for r in self.results if not r.name.endswith("(step)")]
+        lines.append(
+            f"{sum(r.ok for r in checks)} passed, {len(checks) - sum(r.ok for r in checks)} failed"
+            f" in {total_seconds:.0f} s"
+        )
+        return "\n".join(lines)
