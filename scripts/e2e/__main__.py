@@ -38,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from scripts.e2e.airflow_api import AirflowApi
-    from scripts.e2e.launch import DAG_ID, check_launch_without_logical_date, check_rejected_launch_rolls_back
+    from scripts.e2e.launch import (
+        DAG_ID,
+        check_launch_without_logical_date,
+        check_rejected_launch_rolls_back,
+        check_scheduled_runs,
+    )
     from twads_emulator.connection import connection_dict
 
     started = time.monotonic()
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 api = AirflowApi(deployment.base_url, ADMIN, deployment.password)
                 api.wait_for_dag(DAG_ID)
                 api.unpause(DAG_ID)
+                with checks.step("the scheduled run that unpausing starts"):
+                    check_scheduled_runs(checks, api, admin)
                 with checks.step("launch through the REST API, then the CLI"):
                     check_launch_without_logical_date(checks, api, deployment, admin)
                 with checks.step("a launch with a rejected Tweet"):

@@ -48,6 +48,13 @@ class AirflowApi:
     def unpause(self, dag_id: str) -> None:
         self.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
 
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """Every run of ``dag_id``, oldest first."""
+        runs: list[dict[str, Any]] = self.call(
+            "GET", f"dags/{dag_id}/dagRuns", params={"order_by": "run_after"}
+        )["dag_runs"]
+        return runs
+
     def trigger(
         self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = None
     ) -> str:
@@ -82,4 +89,6 @@ class AirflowApi:
         content = data.get("content", "")
         if isinstance(content, str):
             return content
-        return "\n".join(str(line) for line in content)
+        return "\n".join(
+            str(line.get("event", line)) if isinstance(line, dict) else str(line) for line in content
+        )

@@ -40,7 +40,7 @@ class Checks:
         except KeyboardInterrupt:
             raise
         except Exception as exc:
-            self.expect(name, False, f"{type(exc).__name__}: {exc}"[:2000], time.monotonic() - started)
+            self.expect(name, False, f"{type(exc).__name__}: {exc}"[-1500:], time.monotonic() - started)
             traceback.print_exc()
         else:
             self.results.append(Result(f"{name} (step)", True, "", time.monotonic() - started))
