@@ -59,10 +59,11 @@ class Checks:
     def summary(self, total_seconds: float) -> str:
         """One line per check, then the totals."""
         lines = ["", "=== make e2e: summary ==="]
-        for r in self.results:
-            timing = f" ({r.seconds:.1f} s)" if r.seconds else ""
-            lines.append(f"{r.mark:5} {r.name}{timing}")
         checks = [r for r in self.results if not r.name.endswith("(step)")]
+        for r in checks:
+            lines.append(f"{r.mark:5} {r.name}" + (f" ({r.seconds:.1f} s)" if r.seconds else ""))
+        steps = [r for r in self.results if r.name.endswith("(step)")]
+        lines.append("steps: " + "; ".join(f"{r.name[: -len(' (step)')]} {r.seconds:.0f} s" for r in steps))
         lines.append(
             f"{sum(r.ok for r in checks)} passed, {len(checks) - sum(r.ok for r in checks)} failed"
             f" in {total_seconds:.0f} s"
