@@ -12,6 +12,7 @@ is stopped on the way out, on failure and Ctrl-C too. ``--no-browser`` skips the
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -48,12 +49,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     checks = Checks()
+    for old in ("logs", "screenshots"):  # of an earlier run
+        shutil.rmtree(args.results / old, ignore_errors=True)
     args.results.mkdir(parents=True, exist_ok=True)
     if not args.no_browser:
         missing = ensure_debian_packages({"chromium": "chromium"})
         checks.expect("Debian chromium installed", not missing, f"missing: {missing}" if missing else "")
     group = ProcessGroup(args.results / "logs")
-    deployment: Deployment | None = None
     try:
         with (
             stop_on_sigterm(),
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 REPO / "dags_examples",
                 database=args.database,
                 connections={"twitter_ads_default": connection_dict(emu_url)},
+                logs_to=args.results / "logs",
             )
             with checks.step("start the deployment"), deployment:
                 print(f"AIRFLOW_HOME={deployment.home}", flush=True)
@@ -96,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         group.stop()
-        if deployment is not None:
-            print(f"component logs: {deployment.home / 'logs'}", flush=True)
+        print(f"logs (emulator, Airflow components, tasks): {args.results / 'logs'}", flush=True)
     print(checks.summary(time.monotonic() - started))
     return 1 if checks.failed else 0
 

@@ -180,7 +180,8 @@ class Deployment:
     :param parallelism: ``[core] parallelism``.
     :param database: ``auto`` (PostgreSQL if it can run here, else SQLite), ``postgres`` or ``sqlite``.
     :param extra_env: more ``AIRFLOW__*`` settings.
-    :param keep_home: keep AIRFLOW_HOME (logs) after ``stop()``.
+    :param keep_home: keep AIRFLOW_HOME (database, logs) after ``stop()``.
+    :param logs_to: copy AIRFLOW_HOME's ``logs`` (components and tasks) here on ``stop()``.
     """
 
     def __init__(
@@ -192,7 +193,8 @@ class Deployment:
         parallelism: int = 4,
         database: str = "auto",
         extra_env: Mapping[str, str] | None = None,
-        keep_home: bool = True,
+        keep_home: bool = False,
+        logs_to: Path | None = None,
     ) -> None:
         self.dags_folder = dags_folder
         self.connections = dict(connections or {})
@@ -201,6 +203,7 @@ class Deployment:
         self.database = database
         self.extra_env = dict(extra_env or {})
         self.keep_home = keep_home
+        self.logs_to = logs_to
         self.home = Path(tempfile.mkdtemp(prefix="twads-e2e-airflow-"))
         self.group = ProcessGroup(self.home / "logs" / "components")
         self.port = free_port()
@@ -292,8 +295,10 @@ class Deployment:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        """Stop every process this deployment started; remove AIRFLOW_HOME unless ``keep_home``."""
+        """Stop every process this deployment started, copy its logs, remove AIRFLOW_HOME (unless kept)."""
         self.group.stop()
+        if self.logs_to is not None and (self.home / "logs").exists():
+            shutil.copytree(self.home / "logs", self.logs_to, dirs_exist_ok=True)
         if not self.keep_home:
             shutil.rmtree(self.home, ignore_errors=True)
 
