@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 connections={"twitter_ads_default": connection_dict(emu_url)},
                 logs_to=args.results / "logs",
             )
-            with checks.step("start the deployment"), deployment:
+            with checks.step("the deployment and everything run in it"), deployment:
                 print(f"AIRFLOW_HOME={deployment.home}", flush=True)
                 checks.expect(
                     f"deployment up ({deployment.db_kind}, {deployment.executor}, "

@@ -82,8 +82,8 @@ def test_manual_asset_and_param_runs() -> None:
 
 
 @pytest.fixture
-def launch_dag(monkeypatch: pytest.MonkeyPatch, airflow_db: Path) -> Any:
-    """The example launch DAG, loaded from dags_examples/ as a DAG bundle (dag.test() needs one)."""
+def example_dag(monkeypatch: pytest.MonkeyPatch, airflow_db: Path) -> Any:
+    """``example_dag(dag_id)``: an example DAG loaded from dags_examples/ as a DAG bundle (for dag.test())."""
     from airflow.dag_processing.dagbag import DagBag
 
     bundles = [
@@ -94,9 +94,19 @@ def launch_dag(monkeypatch: pytest.MonkeyPatch, airflow_db: Path) -> Any:
         }
     ]
     monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps(bundles))
-    dag = DagBag(str(DAGS)).get_dag(DAG_ID)
-    assert dag is not None
-    return dag
+    bag = DagBag(str(DAGS))
+
+    def get(dag_id: str) -> Any:
+        dag = bag.get_dag(dag_id)
+        assert dag is not None
+        return dag
+
+    return get
+
+
+@pytest.fixture
+def launch_dag(example_dag: Any) -> Any:
+    return example_dag(DAG_ID)
 
 
 def task_states(run: Any) -> dict[str, tuple[str, int]]:
@@ -181,3 +191,29 @@ def test_rollback_removes_what_a_failed_create_left_and_never_an_active_launch(e
     )
     assert rollback(campaign, "launched 2026-11-25") == []
     assert client.get_line_item(active["id"])["entity_status"] == "ACTIVE"
+
+
+@pytest.mark.airflow_db
+def test_the_other_examples_run_without_a_logical_date(emu: Any, example_dag: Any) -> None:
+    """Both manual-only examples name and date their line items from run_after when there is no date."""
+    when = utc(2026, 11, 26, 10, 0)
+
+    many = example_dag("twads_launch_many").test(logical_date=None, run_after=when)
+
+    assert many.state == "success", task_states(many)
+    created = [
+        li for li in emu.admin.state("line_items")["line_items"] if str(li["name"]).endswith(" 2026-11-26")
+    ]
+    assert sorted(li["name"] for li in created) == [
+        f"audience-{r} 2026-11-26" for r in ("de", "fr", "uk", "us")
+    ]
+    assert {(li["entity_status"], li["start_time"], li["end_time"]) for li in created} == {
+        ("ACTIVE", "2026-11-26T00:00:00Z", "2026-12-10T00:00:00Z")
+    }
+
+    emu.admin.activate("campaigns", SEED["draft_campaign_id"])  # a person activates the draft in the Ads UI
+    watcher = example_dag("twads_draft_watcher").test(logical_date=None, run_after=when)
+
+    assert watcher.state == "success", task_states(watcher)
+    (item,) = named(emu, "after-review 2026-11-26")
+    assert (item["entity_status"], item["start_time"]) == ("ACTIVE", "2026-11-26T00:00:00Z")
