@@ -137,6 +137,12 @@ def _postgres_bindir() -> Path | None:
 
 def start_postgres(group: ProcessGroup, root: Path) -> str | None:
     """A private PostgreSQL cluster on a free port; its SQLAlchemy URL, or None when it cannot run here."""
+    import importlib.util
+
+    # Airflow 3.3 opens the metadata DB with both drivers (sync and async).
+    if missing := [m for m in ("psycopg2", "asyncpg") if importlib.util.find_spec(m) is None]:
+        print(f"no {' and '.join(missing)} (install the e2e extra): using SQLite", flush=True)
+        return None
     if ensure_debian_packages({"/usr/lib/postgresql": "postgresql"}) or not (bindir := _postgres_bindir()):
         return None
     data, sockets = root / "pgdata", root / "pgsock"
@@ -180,6 +186,8 @@ class Deployment:
     :param parallelism: ``[core] parallelism``.
     :param database: ``auto`` (PostgreSQL if it can run here, else SQLite), ``postgres`` or ``sqlite``.
     :param extra_env: more ``AIRFLOW__*`` settings.
+    :param extra_components: more long-running ``airflow`` commands by name, e.g.
+        ``{"worker-1": ["celery", "worker", "--concurrency", "4"]}``, started after the four.
     :param keep_home: keep AIRFLOW_HOME (database, logs) after ``stop()``.
     :param logs_to: copy AIRFLOW_HOME's ``logs`` (components and tasks) here on ``stop()``.
     """
@@ -193,6 +201,7 @@ class Deployment:
         parallelism: int = 4,
         database: str = "auto",
         extra_env: Mapping[str, str] | None = None,
+        extra_components: Mapping[str, list[str]] | None = None,
         keep_home: bool = False,
         logs_to: Path | None = None,
     ) -> None:
@@ -207,6 +216,9 @@ class Deployment:
         self.home = Path(tempfile.mkdtemp(prefix="twads-e2e-airflow-"))
         self.group = ProcessGroup(self.home / "logs" / "components")
         self.port = free_port()
+        self.components: dict[str, list[str]] = {c: [c] for c in COMPONENTS}
+        self.components["api-server"] += ["--port", str(self.port), "--host", "127.0.0.1"]
+        self.components.update(extra_components or {})
         self.password = secrets.token_urlsafe(12)
         self.db_kind = "sqlite"
         self.env: dict[str, str] = {}
@@ -278,9 +290,8 @@ class Deployment:
             raise RuntimeError(
                 f"airflow db migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-3000:]}"
             )
-        for component in COMPONENTS:
-            extra = ["--port", str(self.port), "--host", "127.0.0.1"] if component == "api-server" else []
-            self.group.start(component, [str(BIN / "airflow"), component, *extra], self.env, cwd=self.home)
+        for name, args in self.components.items():
+            self.group.start(name, [str(BIN / "airflow"), *args], self.env, cwd=self.home)
 
         def healthy() -> bool:
             self.group.check_alive()
