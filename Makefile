@@ -10,7 +10,7 @@ EMULATOR := twads-emulator
 UV     := $(shell command -v uv 2>/dev/null)
 TOOLS  := .venv-tools
 
-.PHONY: demo test lint bench soak emulator clean
+.PHONY: demo test lint bench soak emulator clean e2e
 
 $(BIN)/python:
 ifeq ($(UV),)
@@ -55,6 +55,15 @@ soak: $(STAMP)
 
 emulator: $(STAMP)
 	$(BIN)/twads-emulator --host 127.0.0.1 --port 8765
+
+# A real Airflow deployment (PostgreSQL, 4 components, LocalExecutor) and headless Chromium; installs the
+# Debian packages postgresql and chromium when missing. Results and screenshots: e2e-results/.
+$(VENV)/.installed-e2e: $(STAMP)
+	$(call install,-e '.[dev,e2e]' -e ./$(EMULATOR))
+	touch $@
+
+e2e: $(VENV)/.installed-e2e
+	$(BIN)/python -m scripts.e2e
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .airflow

@@ -1,27 +1,44 @@
 """Weekly campaign launch on the X Ads API: the provider's main job, end to end.
 
-What it does, every week, for the flight that starts at the end of the data interval:
+What it does, for one launch day (see "Which launch a run makes" below):
 
-1. ``create_line_item``: a line item in the campaign, created **PAUSED** so nothing spends yet; its name comes
-   from the data interval, so a retried, cleared or re-triggered run finds it instead of creating another.
-2. ``load_targeting`` + ``attach_targeting``: a few hundred targeting criteria from
+1. ``plan_launch`` (a setup task): the launch's line item name and flight, from the run.
+2. ``create_line_item``: a line item in the campaign, created **PAUSED** so nothing spends yet; its name is
+   the natural key, so a retried, cleared or re-triggered run finds it instead of creating another.
+3. ``load_targeting`` + ``attach_targeting``: a few hundred targeting criteria from
    ``dags_examples/data/launch_targeting.json`` (or the ``criteria_file`` param), attached through the batch
    endpoint in ``replace`` mode: the line item ends up with exactly this set, re-runs change nothing.
-3. ``promote_tweets``: the Tweets in the ``tweet_ids`` param (already promoted ones are skipped).
-4. ``wait_for_approval``: a deferrable sensor that frees its worker slot while X reviews the Tweets, and
+4. ``promote_tweets``: the Tweets in the ``tweet_ids`` param (already promoted ones are skipped).
+5. ``wait_for_approval``: a deferrable sensor that frees its worker slot while X reviews the Tweets, and
    succeeds when every promoted Tweet of the line item is ACCEPTED (a REJECTED one fails fast).
-5. ``activate``: the line item goes ACTIVE and starts spending.
+6. ``activate``: the line item goes ACTIVE and starts spending.
+7. ``rollback`` (the teardown of ``plan_launch``): runs once every step above has finished, whatever their
+   outcome. If the launch did not go ACTIVE it deletes the line item (targeting and promoted Tweets go with
+   it); it finds it by name, so it also cleans up after a create whose response was lost. It never deletes
+   an ACTIVE line item, and its log says what it found and what it did. A failed launch ends **failed**:
+   Airflow ignores a teardown's success when it decides the run's state.
 
-If any step fails, ``rollback`` deletes the week's line item unless it is ACTIVE (targeting and promoted
-Tweets go with it) and the run is marked failed. It finds the line item by its name, so it also cleans up
-after a create whose response was lost; and it never deletes an ACTIVE line item, which only an earlier,
-successful run of the same week can have launched. If ``activate`` itself fails for good (its PUT may
-have been applied before the error), its failure callback first sets the line item back to PAUSED, so a
-red run never leaves it spending, and the rollback then removes it.
+Which launch a run makes: one line item per campaign, name prefix and **launch day** (UTC). The launch day
+is the ``launch_date`` param when given; otherwise the logical date of a manual run that has one (CLI
+``-e``, REST API ``logical_date``, ``airflow dags test DAG DATE``); otherwise the day the run was due
+(``run_after``: the schedule's tick for scheduled and backfilled runs, the trigger time for a manual run
+without a logical date). The flight starts at 00:00 UTC of the launch day and lasts 7 days. So a cleared
+or re-run run converges on its own line item, and two manual runs on one day are **one launch** (the
+second finds the first's line item and changes nothing); for a second launch on the same day, give it
+another ``name_prefix`` or ``launch_date``.
+
+Retries: transient errors (rate limits, 5xx, dropped connections) are retried by the client and then by
+Airflow (``retries``); deterministic ones (validation, a bad request, missing account feature, a draft,
+settings that differ from the existing line item's, credentials) fail at once, through the tasks'
+``retry_policy`` (Airflow 3.3 and later; earlier versions retry them ``retries`` times, harmlessly).
+If ``activate`` itself fails for good (its PUT may have been applied before the error), its failure
+callback first sets the line item back to PAUSED, so a red run never leaves it spending, and the rollback
+then removes it.
 
 Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). ``make demo`` points it at the
-local emulator. To change: the ``campaign_id``, ``tweet_ids``, ``bid_amount_local_micro`` and
-``criteria_file`` params, the schedule, and ``objective`` (it must match the campaign's other line items).
+local emulator. Copy the ``data/`` folder along with this file. To change: the ``campaign_id``,
+``name_prefix``, ``launch_date``, ``tweet_ids``, ``bid_amount_local_micro`` and ``criteria_file`` params,
+the schedule, and ``objective`` (it must match the campaign's other line items).
 """
 
 from __future__ import annotations
@@ -38,8 +55,52 @@ from airflow_provider_twads.operators.targeting import BatchTargetingOperator
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 
 LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
-# The line item's natural key within the campaign: one line item per campaign and week.
-NAME = "spring-running {{ data_interval_end | ds }}"
+FLIGHT_DAYS = 7
+# Errors that the same request meets again on every try: fail at once instead of retrying. Dotted paths, so
+# that parsing the DAG imports nothing more; a path that does not import matches nothing (and is logged).
+DETERMINISTIC_ERRORS = [
+    "airflow_provider_twads.api.errors.AdsApiValidationError",
+    "airflow_provider_twads.api.errors.BadRequestError",  # also missing account feature, drafts
+    "airflow_provider_twads.api.errors.UnauthorizedError",
+    "airflow_provider_twads.api.errors.ForbiddenError",
+    "airflow_provider_twads.api.errors.NotFoundError",
+    "airflow_provider_twads.reconcile.SettingsMismatchError",
+]
+
+
+def launch_day(
+    launch_date: str | None,
+    run_type: str,
+    logical_date: datetime.datetime | None,
+    run_after: datetime.datetime,
+) -> datetime.date:
+    """The UTC day a run launches for: the DAG's rule for every way a run starts (see the DAG's doc).
+
+    :param launch_date: the ``launch_date`` param (``YYYY-MM-DD``), or empty/None.
+    :param run_type: the DAG run's type (``manual``, ``scheduled``, ``backfill``, ``asset_triggered``).
+    :param logical_date: the run's logical date; None for a run triggered without one.
+    :param run_after: when the run was due (never None).
+    """
+    if launch_date:
+        return datetime.date.fromisoformat(str(launch_date))
+    # A scheduled or backfilled run's logical date is its interval's start under some timetables (a week
+    # early for @weekly); run_after is the tick itself under all of them. A manual run's logical date is
+    # the user's explicit choice.
+    manual = str(getattr(run_type, "value", run_type)) == "manual"  # DagRunType or its value
+    moment = logical_date if manual and logical_date is not None else run_after
+    return pendulum.instance(moment).in_timezone("UTC").date()
+
+
+def _default_args() -> dict[str, Any]:
+    args: dict[str, Any] = {"retries": 2, "retry_delay": datetime.timedelta(seconds=5)}
+    try:  # Airflow 3.3+
+        from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+    except ImportError:  # pragma: no cover - older Airflow retries these too, which is harmless
+        return args
+    args["retry_policy"] = ExceptionRetryPolicy(
+        rules=[RetryRule(exception=DETERMINISTIC_ERRORS, action=RetryAction.FAIL, reason="not retryable")]
+    )
+    return args
 
 
 def pause_after_failed_activation(context: Any) -> None:
@@ -68,9 +129,21 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 5, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": datetime.timedelta(seconds=5)},
+    default_args=_default_args(),
     params={
         "campaign_id": Param("8gdx6", type="string", description="Campaign to launch into."),
+        "name_prefix": Param(
+            "spring-running",
+            type="string",
+            minLength=1,
+            description="The line item is named '<name_prefix> <launch day>': one launch per name.",
+        ),
+        "launch_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Launch day (YYYY-MM-DD, UTC). Empty: the run's logical date, else when it was due.",
+        ),
         "tweet_ids": Param(
             [str(1_600_000_000_000_000_000 + i) for i in range(20)],
             type="array",
@@ -87,18 +160,31 @@ with DAG(
     },
     tags=["twads", "example"],
 ) as dag:
+
+    @task(multiple_outputs=True)
+    def plan_launch(params: dict[str, Any], dag_run: Any) -> dict[str, str]:
+        """The launch this run makes: line item name and flight, from the launch day."""
+        day = launch_day(params.get("launch_date"), dag_run.run_type, dag_run.logical_date, dag_run.run_after)
+        end = day + datetime.timedelta(days=FLIGHT_DAYS)
+        return {
+            "name": f"{params['name_prefix']} {day.isoformat()}",
+            "start_time": f"{day.isoformat()}T00:00:00Z",
+            "end_time": f"{end.isoformat()}T00:00:00Z",
+        }
+
+    plan = plan_launch()
+
     create_line_item = CreateLineItemOperator(
         task_id="create_line_item",
         campaign_id="{{ params.campaign_id }}",
-        name=NAME,
+        name=plan["name"],
         objective="ENGAGEMENTS",
         product_type="PROMOTED_TWEETS",
         placements=["ALL_ON_TWITTER"],
         bid_strategy="MAX",
         bid_amount_local_micro="{{ params.bid_amount_local_micro }}",
-        # A one-week flight starting when the interval closes (for a manual run: at its logical date).
-        start_time="{{ data_interval_end }}",
-        end_time="{{ data_interval_end.add(days=7) }}",
+        start_time=plan["start_time"],
+        end_time=plan["end_time"],
         entity_status="PAUSED",
     )
 
@@ -108,10 +194,15 @@ with DAG(
         import json
         from pathlib import Path
 
+        from airflow.sdk.exceptions import AirflowFailException
+
         path = Path(criteria_file)
         if not path.is_absolute():
             path = Path(__file__).parent / path
-        criteria: list[dict[str, str]] = json.loads(path.read_text())["criteria"]
+        try:
+            criteria: list[dict[str, str]] = json.loads(path.read_text())["criteria"]
+        except (OSError, ValueError, KeyError) as exc:  # a missing or broken file stays so on a retry
+            raise AirflowFailException(f"cannot read the targeting criteria from {path}: {exc!r}") from exc
         return criteria
 
     attach_targeting = BatchTargetingOperator(
@@ -146,9 +237,9 @@ with DAG(
         on_failure_callback=pause_after_failed_activation,
     )
 
-    @task(trigger_rule="one_failed", retries=3)
+    @task
     def rollback(campaign_id: str, name: str) -> list[str]:
-        """Delete the week's line item unless it is ACTIVE; return the deleted IDs."""
+        """Unless the launch went ACTIVE, delete its line item; log what was found and done."""
         import logging
 
         from airflow_provider_twads.hooks.ads_api import AdsApiHook
@@ -156,28 +247,35 @@ with DAG(
 
         log = logging.getLogger(__name__)
         client = AdsApiHook().get_conn()
-        deleted = []
-        for item in find_line_items_by_name(client, [campaign_id]).get((campaign_id, name), []):
-            if item.get("entity_status") == "ACTIVE":
-                log.warning(
-                    "Leaving line item %s alone: it is ACTIVE (launched by an earlier run)", item["id"]
-                )
-                continue
+        items = find_line_items_by_name(client, [campaign_id]).get((campaign_id, name), [])
+        if not items:
+            log.info("rollback: no line item named %r in campaign %s: nothing to remove", name, campaign_id)
+            return []
+        if any(item.get("entity_status") == "ACTIVE" for item in items):
+            # Launched (by this run or an earlier one for the same day): that is success, not debris.
             log.info(
-                "Rolling back line item %s (%r): %s", item["id"], name, delete_line_item(client, item["id"])
+                "rollback: line item(s) %s named %r are ACTIVE: launched, nothing removed",
+                [item["id"] for item in items],
+                name,
+            )
+            return []
+        deleted = []
+        for item in items:
+            outcome = delete_line_item(client, item["id"])
+            log.warning(
+                "rollback: line item %s (%r, %s) %s, with its targeting and promoted Tweets",
+                item["id"],
+                name,
+                item.get("entity_status"),
+                outcome,
             )
             deleted.append(item["id"])
-        if not deleted:
-            log.info("Nothing to roll back for %r in campaign %s", name, campaign_id)
         return deleted
 
-    @task(trigger_rule="one_failed")
-    def mark_failed() -> None:
-        """Keep the run red after a successful rollback (the rollback alone would leave it green)."""
-        raise RuntimeError("the launch failed at an earlier step; its line item was rolled back")
+    # The teardown of plan_launch: it waits for every step in between, whatever their outcome. The run's
+    # state comes from those steps, not from the teardown: on_failure_fail_dagrun=True would make the
+    # teardown a leaf whose success turns a failed launch green.
+    cleanup = rollback("{{ params.campaign_id }}", plan["name"]).as_teardown(setups=plan)
 
-    steps = [create_line_item, attach_targeting, promote_tweets, wait_for_approval, activate]
     create_line_item >> [attach_targeting, promote_tweets]
-    [attach_targeting, promote_tweets] >> wait_for_approval >> activate
-    steps >> rollback("{{ params.campaign_id }}", NAME)
-    steps >> mark_failed()
+    [attach_targeting, promote_tweets] >> wait_for_approval >> activate >> cleanup

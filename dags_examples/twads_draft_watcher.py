@@ -18,6 +18,11 @@ from airflow.sdk import DAG, Param
 from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 
+# The launch day (UTC): the logical date of a run that has one, else the trigger time (a run triggered
+# without a logical date has no data interval). A cleared run converges on its own line item; two runs on
+# one day are one launch, since the name is the natural key.
+DAY = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
+
 with DAG(
     dag_id="twads_draft_watcher",
     description="Wait for a draft campaign to be activated in the Ads UI, then launch into it.",
@@ -41,13 +46,13 @@ with DAG(
     create = CreateLineItemOperator(
         task_id="create_line_item",
         campaign_id="{{ params.draft_campaign_id }}",
-        name="after-review {{ data_interval_end | ds }}",
+        name="after-review " + DAY,
         objective="ENGAGEMENTS",
         product_type="PROMOTED_TWEETS",
         placements=["ALL_ON_TWITTER"],
         bid_strategy="AUTO",
-        start_time="{{ data_interval_end }}",
-        end_time="{{ data_interval_end.add(days=7) }}",
+        start_time=DAY,
+        end_time="{{ macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, 7) }}",
     )
 
     activate = UpdateLineItemOperator(task_id="activate", line_item_id=create.output, entity_status="ACTIVE")

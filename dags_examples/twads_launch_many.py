@@ -14,6 +14,8 @@ takes any parameter of ``POST accounts/:account_id/line_items``; legacy names ar
 
 from __future__ import annotations
 
+from typing import Any
+
 import pendulum
 from airflow.sdk import DAG, Param, task
 
@@ -39,10 +41,19 @@ with DAG(
 ) as dag:
 
     @task
-    def line_item_specs(params: dict, data_interval_end: pendulum.DateTime) -> list[dict]:
-        """One spec per mapped task; the week goes into the name, the name is each one's natural key."""
+    def line_item_specs(params: dict, dag_run: Any) -> list[dict]:
+        """One spec per mapped task; the launch day goes into the name, each one's natural key.
+
+        The launch day (UTC) is the logical date of a run that has one, else the trigger time: a run
+        triggered without a logical date has no data interval. A cleared run converges on its own line
+        items; two runs on one day are one launch.
+        """
+        import datetime
+
+        day = (dag_run.logical_date or dag_run.run_after).date()
+        flight = {"start_time": day.isoformat(), "end_time": (day + datetime.timedelta(days=14)).isoformat()}
         return [
-            {**spec, "name": f"{spec['name']} {data_interval_end:%Y-%m-%d}"} for spec in params["line_items"]
+            {**spec, "name": f"{spec['name']} {day.isoformat()}", **flight} for spec in params["line_items"]
         ]
 
     create = CreateLineItemOperator.partial(
@@ -52,8 +63,6 @@ with DAG(
         product_type="PROMOTED_TWEETS",
         placements=["ALL_ON_TWITTER"],
         bid_strategy="MAX",
-        start_time="{{ data_interval_end }}",
-        end_time="{{ data_interval_end.add(days=14) }}",
         entity_status="PAUSED",
     ).expand(extra_params=line_item_specs())
 

@@ -98,6 +98,7 @@ def _summary(
 def main() -> int:
     """Run the demo; the exit code is that of ``airflow dags test``."""
     from twads_emulator import EmulatorServer
+    from twads_emulator.connection import connection_env
 
     AIRFLOW_HOME.mkdir(exist_ok=True)
     started = time.monotonic()
@@ -109,6 +110,9 @@ def main() -> int:
     ) as emu:
         env = _airflow_env(emu.base_url)
         print(f"emulator listening on {emu.base_url} (X Ads API v11/v12, OAuth 1.0a verified)", flush=True)
+        # Ready to paste into another shell while the demo runs (the emulator's public test credentials).
+        for name, value in connection_env(emu.base_url).items():
+            print(f"  export {name}='{value}'", flush=True)
         print(f"AIRFLOW_HOME={AIRFLOW_HOME}; migrating the metadata DB ...", flush=True)
         migrate = subprocess.run(
             [airflow, "db", "migrate"], env=env, cwd=REPO, capture_output=True, text=True, check=False

@@ -1,0 +1,1 @@
+"""`make e2e` and its reusable parts (see ``deployment``)."""
