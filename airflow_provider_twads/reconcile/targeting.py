@@ -6,6 +6,7 @@ Pure parts (the key, input validation, the per-line-item rules, the plan) take a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +30,7 @@ from airflow_provider_twads.reconcile._common import (
     noop,
     write_missing,
 )
+from airflow_provider_twads.reconcile._converge import Converged, converge
 from airflow_provider_twads.reconcile.errors import PartialApplyError
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ __all__ = [
 
 TARGETING_MODES: tuple[str, ...] = ("add", "replace")
 CriterionKey = tuple[str, str, str]
+#: ``(line_item_id, criterion key)``: what identifies a criterion in an account.
+GroupKey = tuple[str, CriterionKey]
 
 
 def criterion_key(criterion: Mapping[str, Any]) -> CriterionKey:
@@ -254,18 +258,24 @@ class _TargetingRun:
     unchanged: list[str] = field(default_factory=list)
     initial_ids: set[str] | None = None
     tracker: ChunkTracker | None = None
+    created_keys: set[GroupKey] = field(default_factory=set)
+    first_read: tuple[dict[GroupKey, list[dict[str, Any]]], float] | None = None
+    last_write: float | None = None
 
     def summary(self) -> dict[str, list[str]]:
         return {"created": self.created, "deleted": self.deleted, "unchanged": self.unchanged}
 
     def plan(self) -> list[dict[str, Any]]:
         """Read the criteria, account for what an earlier batch did, and return the operations left."""
+        started = time.monotonic()
         existing = _list_criteria(self.client, self.ids)
         current_ids = {str(c["id"]) for cs in existing.values() for c in cs}
         plans = [plan_targeting(li, existing.get(li, []), self.desired, self.mode) for li in self.ids]
         if self.initial_ids is None:
             self.initial_ids = current_ids
             self.unchanged = [str(c["id"]) for p in plans for c in p.unchanged]
+            self.created_keys = {(p.line_item_id, criterion_key(c)) for p in plans for c in p.create}
+            self.first_read = (_group(existing), started)
         else:  # after an ambiguous batch: account for what it did
             new = [str(c["id"]) for p in plans for c in p.unchanged if str(c["id"]) not in self.initial_ids]
             self.created = list(dict.fromkeys([*self.created, *new]))
@@ -282,7 +292,10 @@ class _TargetingRun:
     def write(self, ops: list[dict[str, Any]]) -> None:
         record = partial(_record_targeting, ops, self.created, self.deleted)
         self.tracker = ChunkTracker("Targeting", "operations", len(ops), self.progress, record)
-        self.client.batch("targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker)
+        try:
+            self.client.batch("targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker)
+        finally:
+            self.last_write = time.monotonic()
 
     def look(self, _ops: list[dict[str, Any]], _err: AmbiguousWriteError) -> list[dict[str, Any]]:
         self.progress("A targeting batch ended ambiguously; re-reading the criteria before going on")
@@ -350,4 +363,58 @@ def apply_targeting(
     ops = run.plan()
     if ops:
         write_missing(ops, run.write, run.look, fail=run.fail)
+    keys = [(li, criterion_key(c)) for li in ids for c in desired]
+    result = converge(
+        keys,
+        lambda: _group(_list_criteria(client, ids)),
+        partial(_delete_criteria, client, chunk_size),
+        what="targeting criterion",
+        first=None if ops else run.first_read,
+        quiet_since=run.last_write if mode == "replace" else None,
+        progress=progress,
+    )
+    _verify(run, result, keys)
+    run.created = [str(result.survivors[k]["id"]) for k in keys if k in run.created_keys]
+    run.unchanged = [str(result.survivors[k]["id"]) for k in keys if k not in run.created_keys]
     return run.summary()
+
+
+def _group(found: Mapping[str, Sequence[dict[str, Any]]]) -> dict[GroupKey, list[dict[str, Any]]]:
+    groups: dict[GroupKey, list[dict[str, Any]]] = {}
+    for li, criteria in found.items():
+        for c in criteria:
+            groups.setdefault((li, criterion_key(c)), []).append(c)
+    return groups
+
+
+def _delete_criteria(client: AdsApiClient, chunk_size: int, extras: list[dict[str, Any]]) -> list[str]:
+    ops = [{"operation_type": "Delete", "params": {"targeting_criterion_id": str(c["id"])}} for c in extras]
+    client.batch("targeting_criteria", ops, chunk_size=chunk_size)
+    return [str(c["id"]) for c in extras]
+
+
+def _verify(run: _TargetingRun, result: Converged[GroupKey], keys: Sequence[GroupKey]) -> None:
+    """Never report success for a set nobody asked for: fail naming what another writer changed."""
+    wanted = set(keys)
+    missing = [k for k in keys if k in result.missing]
+    extra = [k for k in result.seen if k not in wanted] if run.mode == "replace" else []
+    if not missing and not extra:
+        return
+
+    def names(found: Sequence[GroupKey]) -> str:
+        shown = ", ".join(f"{t} {v} ({op}) on {li}" for li, (t, v, op) in found[:10])
+        return shown + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+
+    lines = [
+        f"Targeting was applied, then found changed by another writer (an overlapping run, or an earlier try "
+        f"of this task still running) on line item(s) {', '.join(run.ids)}:"
+    ]
+    if extra:
+        lines.append(f"  added, not in this task's set ({len(extra)}): {names(extra)}")
+    if missing:
+        lines.append(f"  removed, though in this task's set ({len(missing)}): {names(missing)}")
+    lines.append(
+        "Nothing was rolled back. Make sure one task at a time writes a line item's targeting (an Airflow "
+        "pool, max_active_runs=1), then re-run this task to make the set exactly the requested one."
+    )
+    raise PartialApplyError("\n".join(lines), applied=run.summary())
