@@ -121,7 +121,8 @@ def ensure_promoted_tweets(
     if result.missing:
         raise ReconcileError(
             f"Tweets {', '.join(result.missing[:10])} were promoted on line item {line_item_id}, then "
-            "removed by someone else while this task ran (another writer on this line item?). Re-run the task."
+            "removed by someone else while this task ran (another writer on this line item?). "
+            "Re-run the task."
         )
     return [str(result.survivors[t]["id"]) for t in tweet_ids]
 

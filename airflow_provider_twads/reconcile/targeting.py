@@ -19,6 +19,7 @@ from airflow_provider_twads.api.errors import (
     AdsApiError,
     AdsApiValidationError,
     AmbiguousWriteError,
+    BatchError,
     MalformedResponseError,
 )
 from airflow_provider_twads.reconcile._common import (
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 TARGETING_MODES: tuple[str, ...] = ("add", "replace")
+# Batches refused because another writer deleted some of their criteria first, re-planned at most.
+MAX_STALE_DELETES = 3
 CriterionKey = tuple[str, str, str]
 #: ``(line_item_id, criterion key)``: what identifies a criterion in an account.
 GroupKey = tuple[str, CriterionKey]
@@ -290,12 +293,24 @@ class _TargetingRun:
         return ops
 
     def write(self, ops: list[dict[str, Any]]) -> None:
-        record = partial(_record_targeting, ops, self.created, self.deleted)
-        self.tracker = ChunkTracker("Targeting", "operations", len(ops), self.progress, record)
-        try:
-            self.client.batch("targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker)
-        finally:
-            self.last_write = time.monotonic()
+        for attempt in range(1, MAX_STALE_DELETES + 1):
+            record = partial(_record_targeting, ops, self.created, self.deleted)
+            self.tracker = ChunkTracker("Targeting", "operations", len(ops), self.progress, record)
+            try:
+                self.client.batch(
+                    "targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker
+                )
+                return
+            except BatchError as err:
+                # Deleting what another writer deleted first: the batch was refused as a whole. Read again.
+                if attempt == MAX_STALE_DELETES or not _only_gone(ops, err):
+                    raise
+                self.progress("Criteria to delete were deleted by another writer meanwhile; reading again")
+                ops = self.plan()
+                if not ops:
+                    return
+            finally:
+                self.last_write = time.monotonic()
 
     def look(self, _ops: list[dict[str, Any]], _err: AmbiguousWriteError) -> list[dict[str, Any]]:
         self.progress("A targeting batch ended ambiguously; re-reading the criteria before going on")
@@ -391,6 +406,15 @@ def _delete_criteria(client: AdsApiClient, chunk_size: int, extras: list[dict[st
     ops = [{"operation_type": "Delete", "params": {"targeting_criterion_id": str(c["id"])}} for c in extras]
     client.batch("targeting_criteria", ops, chunk_size=chunk_size)
     return [str(c["id"]) for c in extras]
+
+
+def _only_gone(ops: Sequence[Mapping[str, Any]], err: BatchError) -> bool:
+    """Whether every operation the batch refused is a Delete of a criterion that is not found."""
+    return bool(err.item_errors) and all(
+        ops[i]["operation_type"] == "Delete" and all(e.get("code") == "NOT_FOUND" for e in errors)
+        for i, errors in err.item_errors.items()
+        if i < len(ops)
+    )
 
 
 def _verify(run: _TargetingRun, result: Converged[GroupKey], keys: Sequence[GroupKey]) -> None:
