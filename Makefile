@@ -67,3 +67,8 @@ e2e: $(VENV)/.installed-e2e
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .airflow
+
+# K writers in separate processes on colliding keys (issue 11): duplicates, divergent IDs, failed tasks.
+.PHONY: race
+race: $(STAMP)
+	$(BIN)/python benchmarks/race.py --writers 4 --trials 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +25,13 @@ from airflow_provider_twads.api.errors import (
 from airflow_provider_twads.api.params.fields import LINE_ITEM_UPDATE_FIELDS
 from airflow_provider_twads.api.times import to_api_time
 from airflow_provider_twads.reconcile._common import Progress, check_choice, noop, write_missing
+from airflow_provider_twads.reconcile._converge import ACTIVE, converge, delete_each, rank
 from airflow_provider_twads.reconcile._line_item_create import (
     LineItemResult,
     create_line_items,
     find_line_items_by_name,
 )
-from airflow_provider_twads.reconcile.errors import SettingsMismatchError
+from airflow_provider_twads.reconcile.errors import ReconcileError, SettingsMismatchError
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -227,6 +229,10 @@ def ensure_line_items(
     only), and otherwise reported in one :class:`SettingsMismatchError` before anything is written. A
     create that ends ambiguously is followed by a look-up, and re-sent only for what is still missing.
 
+    Then the names are read back until settled (:mod:`._converge`): when several writers created one name
+    at once, all of them return the same line item (ACTIVE first, then the earliest created), the others
+    are deleted, and a spec asking ``ACTIVE`` is created ``PAUSED`` and only that survivor is activated.
+
     :param client: the API client.
     :param specs: the line item parameters, one dict per line item (``name`` required).
     :param if_exists: ``reuse`` or ``update``.
@@ -240,26 +246,81 @@ def ensure_line_items(
     check_chunk_size(chunk_size, vocab.MAX_LINE_ITEMS_PER_BATCH_CURRENT, operation="line_items.batch")
     _preflight_account_features(client, specs)
     keys = [(str(s["campaign_id"]), str(s["name"])) for s in specs]
-    index = find_line_items_by_name(client, {k[0] for k in keys})
+    campaigns = {k[0] for k in keys}
+    started = time.monotonic()
+    index = find_line_items_by_name(client, campaigns)
 
     results: dict[int, LineItemResult] = {}
     updates: list[tuple[int, str, dict[str, Any]]] = []
+    _plan_existing(specs, keys, index, if_exists, api_version, results, updates)
+    _apply_updates(client, keys, updates, progress)
+
+    missing = [pos for pos in range(len(specs)) if pos not in results]
+    if results:
+        progress(f"{len(results)} of {len(specs)} line items already exist; {len(missing)} to create")
+    if missing:
+        # Created PAUSED: only the survivor of several writers is activated (below), never a duplicate.
+        paused = [_paused(s) for s in specs]
+        results.update(
+            create_line_items(
+                client, paused, keys, missing, use_batch=use_batch, chunk_size=chunk_size, progress=progress
+            )
+        )
+    survivors = converge(
+        keys,
+        lambda: find_line_items_by_name(client, campaigns),
+        delete_each(client.delete_line_item),
+        what="line item",
+        active_first=True,
+        first=None if missing else (index, started),
+        progress=progress,
+    )
+    if survivors.missing:
+        raise ReconcileError(
+            "Line items were deleted by someone else while this task ran: "
+            + ", ".join(f"{name!r} in campaign {c}" for c, name in survivors.missing)
+            + ". Re-run the task to create them again."
+        )
+    # Another writer's line item won a race: it is the one to return (checked against this spec).
+    lost = {
+        pos: survivors.survivors[keys[pos]]
+        for pos in results
+        if str(survivors.survivors[keys[pos]]["id"]) != results[pos].id
+    }
+    updates = []
+    _plan_existing(
+        specs, keys, {keys[p]: [e] for p, e in lost.items()}, if_exists, api_version, results, updates
+    )
+    _apply_updates(client, keys, updates, progress)
+    for pos in missing:
+        survivor = survivors.survivors[keys[pos]]
+        if specs[pos].get("entity_status") == ACTIVE and survivor.get("entity_status") != ACTIVE:
+            progress(f"Activating line item {survivor['id']} ({keys[pos][1]!r}), the one kept for this name")
+            client.update_line_item(str(survivor["id"]), entity_status=ACTIVE)
+    return [results[pos] for pos in range(len(specs))]
+
+
+def _paused(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {**spec, "entity_status": "PAUSED"} if spec.get("entity_status") == ACTIVE else dict(spec)
+
+
+def _plan_existing(
+    specs: Sequence[Mapping[str, Any]],
+    keys: Sequence[tuple[str, str]],
+    index: Mapping[tuple[str, str], Sequence[dict[str, Any]]],
+    if_exists: str,
+    api_version: str,
+    results: dict[int, LineItemResult],
+    updates: list[tuple[int, str, dict[str, Any]]],
+) -> None:
+    """Decide what to do with the existing line item (the survivor) of each key; raise on mismatches."""
     mismatches: list[tuple[str, str, dict[str, tuple[Any, Any]]]] = []
     immutable = False
     for pos, (spec, key) in enumerate(zip(specs, keys, strict=True)):
         found = index.get(key)
         if not found:
             continue
-        if len(found) > 1:
-            log.warning(
-                "%d line items are named %r in campaign %s (%s); using the oldest, %s",
-                len(found),
-                key[1],
-                key[0],
-                ", ".join(str(f["id"]) for f in found),
-                found[0]["id"],
-            )
-        current = found[0]
+        current = min(found, key=lambda e: rank(e, active_first=True))
         action, detail = _match_or_plan(spec, current, if_exists, api_version)
         if action == "mismatch":
             mismatches.append((key[1], str(current["id"]), detail))
@@ -271,22 +332,18 @@ def ensure_line_items(
     if mismatches:
         raise SettingsMismatchError(mismatches, immutable=immutable)
 
+
+def _apply_updates(
+    client: AdsApiClient,
+    keys: Sequence[tuple[str, str]],
+    updates: Sequence[tuple[int, str, dict[str, Any]]],
+    progress: Progress,
+) -> None:
     for n, (pos, line_item_id, changes) in enumerate(updates, 1):
         progress(
             f"Updating line item {line_item_id} ({keys[pos][1]!r}), {n} of {len(updates)}: {sorted(changes)}"
         )
         client.update_line_item(line_item_id, **changes)
-
-    missing = [pos for pos in range(len(specs)) if pos not in results]
-    if results:
-        progress(f"{len(results)} of {len(specs)} line items already exist; {len(missing)} to create")
-    if missing:
-        results.update(
-            create_line_items(
-                client, specs, keys, missing, use_batch=use_batch, chunk_size=chunk_size, progress=progress
-            )
-        )
-    return [results[pos] for pos in range(len(specs))]
 
 
 def update_line_item(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,8 @@ from airflow_provider_twads.reconcile._common import (
     split_ids,
     write_missing,
 )
-from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
+from airflow_provider_twads.reconcile._converge import converge, delete_each
+from airflow_provider_twads.reconcile.errors import PartialApplyError, ReconcileError, rerun_advice
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
@@ -62,15 +64,19 @@ def validate_tweet_ids(tweet_ids: Any, *, parameter: str = "tweet_ids") -> list[
     return list(dict.fromkeys(out))
 
 
-def _promoted_by_tweet(client: AdsApiClient, line_item_id: str) -> dict[str, str]:
-    """The natural-key read: ``{tweet_id: promoted_tweet id}`` of the line item's live promoted Tweets."""
-    found: dict[str, str] = {}
+def _promoted_groups(client: AdsApiClient, line_item_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The natural-key read: ``{tweet_id: [live promoted Tweets]}`` of the line item."""
+    found: dict[str, list[dict[str, Any]]] = {}
     for pt in client.list_promoted_tweets(line_item_ids=[line_item_id], count=vocab.BULK_READ_COUNT):
         if not pt.get("deleted") and str(pt.get("line_item_id")) == line_item_id:
-            found.setdefault(
-                entity_field(pt, "tweet_id", "promoted Tweet"), entity_field(pt, "id", "promoted Tweet")
-            )
+            entity_field(pt, "id", "promoted Tweet")
+            found.setdefault(entity_field(pt, "tweet_id", "promoted Tweet"), []).append(pt)
     return found
+
+
+def _promoted_by_tweet(client: AdsApiClient, line_item_id: str) -> dict[str, str]:
+    """``{tweet_id: promoted_tweet id}`` (one of each key's live promoted Tweets)."""
+    return {t: str(pts[0]["id"]) for t, pts in _promoted_groups(client, line_item_id).items()}
 
 
 def ensure_promoted_tweets(
@@ -81,7 +87,10 @@ def ensure_promoted_tweets(
     chunk_size: int = vocab.MAX_TWEET_IDS_PER_REQUEST,
     progress: Progress = noop,
 ) -> list[str]:
-    """Promote Tweets on a line item, skipping those already promoted on it.
+    """Promote Tweets on a line item, skipping those already promoted on it, then converge.
+
+    After writing, the Tweets are read back: when several writers promoted one Tweet at once, every writer
+    keeps the same one (:mod:`._converge`), deletes the others and returns it.
 
     :param client: the API client.
     :param line_item_id: the line item.
@@ -92,7 +101,9 @@ def ensure_promoted_tweets(
     """
     check_chunk_size(chunk_size, vocab.MAX_TWEET_IDS_PER_REQUEST, operation="promoted_tweets.create")
     line_item_id = str(line_item_id)
-    promoted = _promoted_by_tweet(client, line_item_id)
+    started = time.monotonic()
+    groups = _promoted_groups(client, line_item_id)
+    promoted = {t: str(pts[0]["id"]) for t, pts in groups.items()}
     missing = [t for t in tweet_ids if t not in promoted]
     progress(
         f"{len(tweet_ids) - len(missing)} of {len(tweet_ids)} Tweets already promoted on line item "
@@ -104,7 +115,21 @@ def ensure_promoted_tweets(
         _promote_chunk(client, line_item_id, chunk, promoted, k, len(parts), done, len(missing), progress)
         done += len(chunk)
         progress(f"Promoted Tweets batch {k} of {len(parts)} done: {done} of {len(missing)} promoted")
-    return [promoted[t] for t in tweet_ids]
+    result = converge(
+        list(tweet_ids),
+        lambda: _promoted_groups(client, line_item_id),
+        delete_each(client.delete_promoted_tweet),
+        what="promoted Tweet",
+        first=None if missing else (groups, started),
+        progress=progress,
+    )
+    if result.missing:
+        raise ReconcileError(
+            f"Tweets {', '.join(result.missing[:10])} were promoted on line item {line_item_id}, then "
+            "removed by someone else while this task ran (another writer on this line item?). "
+            "Re-run the task."
+        )
+    return [str(result.survivors[t]["id"]) for t in tweet_ids]
 
 
 def _promote_chunk(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,6 +21,7 @@ from airflow_provider_twads.api.errors import (
     AdsApiError,
     AdsApiValidationError,
     AmbiguousWriteError,
+    BatchError,
     MalformedResponseError,
 )
 from airflow_provider_twads.reconcile._common import (
@@ -31,6 +33,7 @@ from airflow_provider_twads.reconcile._common import (
     noop,
     write_missing,
 )
+from airflow_provider_twads.reconcile._converge import Converged, converge
 from airflow_provider_twads.reconcile.errors import PartialApplyError, rerun_advice
 
 if TYPE_CHECKING:
@@ -48,7 +51,11 @@ __all__ = [
 ]
 
 TARGETING_MODES: tuple[str, ...] = ("add", "replace")
+# Batches refused because another writer deleted some of their criteria first, re-planned at most.
+MAX_STALE_DELETES = 3
 CriterionKey = tuple[str, str, str]
+#: ``(line_item_id, criterion key)``: what identifies a criterion in an account.
+GroupKey = tuple[str, CriterionKey]
 
 
 def criterion_key(criterion: Mapping[str, Any]) -> CriterionKey:
@@ -300,18 +307,24 @@ class _TargetingRun:
     unchanged: list[str] = field(default_factory=list)
     initial_ids: set[str] | None = None
     tracker: ChunkTracker | None = None
+    created_keys: set[GroupKey] = field(default_factory=set)
+    first_read: tuple[dict[GroupKey, list[dict[str, Any]]], float] | None = None
+    last_write: float | None = None
 
     def summary(self) -> dict[str, list[str]]:
         return {"created": self.created, "deleted": self.deleted, "unchanged": self.unchanged}
 
     def plan(self) -> list[dict[str, Any]]:
         """Read the criteria, account for what an earlier batch did, and return the operations left."""
+        started = time.monotonic()
         existing = _list_criteria(self.client, self.ids)
         current_ids = {str(c["id"]) for cs in existing.values() for c in cs}
         plans = [plan_targeting(li, existing.get(li, []), self.desired, self.mode) for li in self.ids]
         if self.initial_ids is None:
             self.initial_ids = current_ids
             self.unchanged = [str(c["id"]) for p in plans for c in p.unchanged]
+            self.created_keys = {(p.line_item_id, criterion_key(c)) for p in plans for c in p.create}
+            self.first_read = (_group(existing), started)
         else:  # after an ambiguous batch: account for what it did
             new = [str(c["id"]) for p in plans for c in p.unchanged if str(c["id"]) not in self.initial_ids]
             self.created = list(dict.fromkeys([*self.created, *new]))
@@ -326,9 +339,24 @@ class _TargetingRun:
         return ops
 
     def write(self, ops: list[dict[str, Any]]) -> None:
-        record = partial(_record_targeting, ops, self.created, self.deleted)
-        self.tracker = ChunkTracker("Targeting", "operations", len(ops), self.progress, record)
-        self.client.batch("targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker)
+        for attempt in range(1, MAX_STALE_DELETES + 1):
+            record = partial(_record_targeting, ops, self.created, self.deleted)
+            self.tracker = ChunkTracker("Targeting", "operations", len(ops), self.progress, record)
+            try:
+                self.client.batch(
+                    "targeting_criteria", ops, chunk_size=self.chunk_size, on_chunk=self.tracker
+                )
+                return
+            except BatchError as err:
+                # Deleting what another writer deleted first: the batch was refused as a whole. Read again.
+                if attempt == MAX_STALE_DELETES or not _only_gone(ops, err):
+                    raise
+                self.progress("Criteria to delete were deleted by another writer meanwhile; reading again")
+                ops = self.plan()
+                if not ops:
+                    return
+            finally:
+                self.last_write = time.monotonic()
 
     def look(self, _ops: list[dict[str, Any]], _err: AmbiguousWriteError) -> list[dict[str, Any]]:
         self.progress("A targeting batch ended ambiguously; re-reading the criteria before going on")
@@ -396,4 +424,67 @@ def apply_targeting(
     ops = run.plan()
     if ops:
         write_missing(ops, run.write, run.look, fail=run.fail)
+    keys = [(li, criterion_key(c)) for li in ids for c in desired]
+    result = converge(
+        keys,
+        lambda: _group(_list_criteria(client, ids)),
+        partial(_delete_criteria, client, chunk_size),
+        what="targeting criterion",
+        first=None if ops else run.first_read,
+        quiet_since=run.last_write if mode == "replace" else None,
+        progress=progress,
+    )
+    _verify(run, result, keys)
+    run.created = [str(result.survivors[k]["id"]) for k in keys if k in run.created_keys]
+    run.unchanged = [str(result.survivors[k]["id"]) for k in keys if k not in run.created_keys]
     return run.summary()
+
+
+def _group(found: Mapping[str, Sequence[dict[str, Any]]]) -> dict[GroupKey, list[dict[str, Any]]]:
+    groups: dict[GroupKey, list[dict[str, Any]]] = {}
+    for li, criteria in found.items():
+        for c in criteria:
+            groups.setdefault((li, criterion_key(c)), []).append(c)
+    return groups
+
+
+def _delete_criteria(client: AdsApiClient, chunk_size: int, extras: list[dict[str, Any]]) -> list[str]:
+    ops = [{"operation_type": "Delete", "params": {"targeting_criterion_id": str(c["id"])}} for c in extras]
+    client.batch("targeting_criteria", ops, chunk_size=chunk_size)
+    return [str(c["id"]) for c in extras]
+
+
+def _only_gone(ops: Sequence[Mapping[str, Any]], err: BatchError) -> bool:
+    """Whether every operation the batch refused is a Delete of a criterion that is not found."""
+    return bool(err.item_errors) and all(
+        ops[i]["operation_type"] == "Delete" and all(e.get("code") == "NOT_FOUND" for e in errors)
+        for i, errors in err.item_errors.items()
+        if i < len(ops)
+    )
+
+
+def _verify(run: _TargetingRun, result: Converged[GroupKey], keys: Sequence[GroupKey]) -> None:
+    """Never report success for a set nobody asked for: fail naming what another writer changed."""
+    wanted = set(keys)
+    missing = [k for k in keys if k in result.missing]
+    extra = [k for k in result.seen if k not in wanted] if run.mode == "replace" else []
+    if not missing and not extra:
+        return
+
+    def names(found: Sequence[GroupKey]) -> str:
+        shown = ", ".join(f"{t} {v} ({op}) on {li}" for li, (t, v, op) in found[:10])
+        return shown + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+
+    lines = [
+        f"Targeting was applied, then found changed by another writer (an overlapping run, or an earlier try "
+        f"of this task still running) on line item(s) {', '.join(run.ids)}:"
+    ]
+    if extra:
+        lines.append(f"  added, not in this task's set ({len(extra)}): {names(extra)}")
+    if missing:
+        lines.append(f"  removed, though in this task's set ({len(missing)}): {names(missing)}")
+    lines.append(
+        "Nothing was rolled back. Make sure one task at a time writes a line item's targeting (an Airflow "
+        "pool, max_active_runs=1), then re-run this task to make the set exactly the requested one."
+    )
+    raise PartialApplyError("\n".join(lines), applied=run.summary())
