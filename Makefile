@@ -10,7 +10,7 @@ EMULATOR := twads-emulator
 UV     := $(shell command -v uv 2>/dev/null)
 TOOLS  := .venv-tools
 
-.PHONY: demo test lint bench soak emulator clean e2e
+.PHONY: demo test lint bench soak emulator clean e2e race
 
 $(BIN)/python:
 ifeq ($(UV),)
@@ -69,6 +69,5 @@ clean:
 	rm -rf $(VENV) $(TOOLS) .airflow
 
 # K writers in separate processes on colliding keys (issue 11): duplicates, divergent IDs, failed tasks.
-.PHONY: race
 race: $(STAMP)
 	$(BIN)/python benchmarks/race.py --writers 4 --trials 3
