@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,7 @@ DAG_FILE = ROOT / "dags_examples" / "twads_campaign_launch.py"
 DAG_ID = "twads_campaign_launch"
 #: The launch's steps in dependency order, and the teardown that runs when one of them fails for good.
 STEPS = (
+    "plan_launch",
     "create_line_item",
     "load_targeting",
     "attach_targeting",
@@ -199,6 +201,14 @@ class LaunchRunner:
             "data_interval_end": run.data_interval_end,
             "logical_date": run.data_interval_end,
             "ds": run.data_interval_end.to_date_string(),
+            # A scheduled run due at the end of its interval: the DAG's plan_launch takes its launch day
+            # from run_after (see launch_day in the DAG).
+            "dag_run": SimpleNamespace(
+                run_id=run.run_id,
+                run_type="scheduled",
+                logical_date=run.data_interval_end,
+                run_after=run.data_interval_end,
+            ),
         }
 
     def _attempt(self, run: RunContext, task_id: str, try_number: int, overrides: Mapping[str, Any]) -> Any:
@@ -229,6 +239,9 @@ class LaunchRunner:
             event = asyncio.run(_first_event(deferred.trigger, self.poll_interval))
             result = getattr(task, deferred.method_name)(context, event=event, **(deferred.kwargs or {}))
         ti.xcom_push("return_value", result)
+        if getattr(task, "multiple_outputs", False) and isinstance(result, dict):
+            for key, value in result.items():  # what Airflow's task runner pushes for multiple_outputs
+                ti.xcom_push(key, value)
         return result
 
     def run_task(self, run: RunContext, task_id: str, overrides: Mapping[str, Any] | None = None) -> Any:
