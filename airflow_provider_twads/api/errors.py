@@ -37,6 +37,7 @@ __all__ = [
     "ParsedErrorBody",
     "RateLimitError",
     "ServerError",
+    "TransientError",
     "UnauthorizedError",
     "error_from_response",
     "parse_error_body",
@@ -173,7 +174,17 @@ class AdsApiValidationError(AdsApiError, ValueError):
 
 
 class BadRequestError(AdsApiError):
-    """HTTP 400: the API rejected the request's parameters."""
+    """HTTP 400: the API rejected the request's parameters. Deterministic: the same request fails the same
+    way, so the hint says what to change, never to re-run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.hint and type(self) is BadRequestError:
+            what = f"parameter {self.parameter!r}" if self.parameter else "the request's parameters"
+            self.hint = (
+                f"The API refused {what}: change the value the error names (a retry or re-run sends the "
+                "same request and fails the same way)."
+            )
 
 
 class AccountFeatureError(BadRequestError):
@@ -291,8 +302,10 @@ class RateLimitError(AdsApiError):
         self.category = category
 
 
-class ServerError(AdsApiError):
-    """HTTP 5xx: the API failed; retried with backoff for reads (and for writes the API did not apply).
+class TransientError(AdsApiError):
+    """A transient failure the API documents (408 CANCELLED_REQUEST, 423 LOCK_ACQUISITION_TIMEOUT, and
+    5xx below): retried with backoff for reads and updates, and for a POST the API did not apply (a POST
+    answered 408, 500, 502 or 504 may have been applied and raises :class:`AmbiguousWriteError` instead).
 
     :param retry_after: seconds the server asked us to wait (``retry-after``), if any.
 
@@ -302,6 +315,10 @@ class ServerError(AdsApiError):
     def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
+
+
+class ServerError(TransientError):
+    """HTTP 5xx: the API failed; retried with backoff for reads (and for writes the API did not apply)."""
 
 
 class AdsApiConnectionError(AdsApiError):
@@ -484,5 +501,7 @@ def error_from_response(
         )
     if status >= 500:
         return ServerError(retry_after=retry_after, **common)
+    if status in vocab.RETRYABLE_STATUSES:  # 408, 423
+        return TransientError(retry_after=retry_after, **common)
     cls = _STATUS_CLASSES.get(status, AdsApiError)
     return cls(**common)

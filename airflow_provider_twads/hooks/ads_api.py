@@ -270,8 +270,8 @@ class AdsApiHook(BaseHook):
         try:
             settings = self.settings
             kwargs = self._client_kwargs(settings)
-            # One attempt: a test should answer now, not after minutes of backoff.
-            kwargs["retry"] = RetryPolicy(max_attempts=1)
+            # One attempt: a test should answer now, not after minutes of backoff (nor wait out a 429).
+            kwargs["retry"] = RetryPolicy(max_attempts=1, max_total_wait=0.0)
             with AdsApiClient(settings.credentials, **kwargs) as client:
                 account = kwargs.get("account_id")
                 if account:
