@@ -104,7 +104,9 @@ def run(
     results = [out.get(timeout=1800) for _ in procs]
     for p in procs:
         p.join(30)
-    failed = [f"{r['tag']}: {r['error']}" for r in results if r["error"] or r["ok"] != counts[int(r["tag"][1:])]]
+    failed = [
+        f"{r['tag']}: {r['error']}" for r in results if r["error"] or r["ok"] != counts[int(r["tag"][1:])]
+    ]
     total = sum(counts)
     return BudgetRun(
         workers=workers,

@@ -16,6 +16,7 @@ from airflow_provider_twads.api.envelope import (
     REASON_PHRASES,
     ParsedErrorBody,
     describe_item_error,
+    group_operation_errors,
     parse_error_body,
     required_features,
 )
@@ -467,13 +468,10 @@ def error_from_response(
         ),
         None,
     )
-    failed_ops = [
-        e for errs in (parsed.operation_errors or []) for e in (errs if isinstance(errs, list) else [errs])
-    ]
-    if not messages and failed_ops:
-        n = sum(1 for errs in parsed.operation_errors or [] if errs)
-        first = failed_ops[0] if isinstance(failed_ops[0], dict) else {"message": str(failed_ops[0])}
-        messages = [f"{n} operation(s) rejected; first: {describe_item_error(first)}"]
+    by_op, loose = group_operation_errors(parsed.operation_errors)
+    if not messages and (by_op or loose):
+        first = next(iter(by_op.values()))[0] if by_op else loose[0]
+        messages = [f"{len(by_op) or len(loose)} operation(s) rejected; first: {describe_item_error(first)}"]
     if not messages:
         reason = REASON_PHRASES.get(status, "HTTP error")
         messages = [f"{reason}{': ' + text if text else ''}"]

@@ -98,9 +98,13 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
     if mask:
         from airflow.providers.common.compat.sdk import mask_secret
 
+        from airflow_provider_twads.api.redaction import secret_forms
+
         for secret in (consumer_secret, access_token, access_token_secret):
             if secret:
-                mask_secret(str(secret))
+                # Every encoding a log line may carry (URL-encoded, repr- or JSON-escaped), not only raw.
+                for form in sorted(secret_forms(str(secret)), key=len, reverse=True):
+                    mask_secret(form)
     for name, value, where in (
         ("login", consumer_key, "Login = the app's consumer key (API key)"),
         ("password", consumer_secret, "Password = the app's consumer secret (API secret)"),
