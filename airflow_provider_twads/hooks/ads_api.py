@@ -103,8 +103,8 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
         for secret in (consumer_secret, access_token, access_token_secret):
             if secret:
                 # Every encoding a log line may carry (URL-encoded, repr- or JSON-escaped), not only raw.
-                for form in sorted(secret_forms(str(secret)), key=len, reverse=True):
-                    mask_secret(form)
+                for variant in sorted(secret_forms(str(secret)), key=len, reverse=True):
+                    mask_secret(variant)
     for name, value, where in (
         ("login", consumer_key, "Login = the app's consumer key (API key)"),
         ("password", consumer_secret, "Password = the app's consumer secret (API secret)"),
