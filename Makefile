@@ -58,3 +58,8 @@ emulator: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .airflow
+
+# Issue 11: 4 and 8 worker processes sharing one write budget (2 per 3 s); see benchmarks/README.md.
+.PHONY: bench-budget
+bench-budget: $(STAMP)
+	$(BIN)/python benchmarks/bench_shared_budget.py --workers 4 8
