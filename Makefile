@@ -71,3 +71,8 @@ clean:
 # K writers in separate processes on colliding keys (issue 11): duplicates, divergent IDs, failed tasks.
 race: $(STAMP)
 	$(BIN)/python benchmarks/race.py --writers 4 --trials 3
+
+# Issue 11: 4 and 8 worker processes sharing one write budget (2 per 3 s); see benchmarks/README.md.
+.PHONY: bench-budget
+bench-budget: $(STAMP)
+	$(BIN)/python benchmarks/bench_shared_budget.py --workers 4 8

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_twads.api import vocabulary as vocab
+from airflow_provider_twads.api.envelope import group_operation_errors
 from airflow_provider_twads.api.errors import (
     AdsApiError,
     AdsApiValidationError,
@@ -84,26 +85,21 @@ def chunks(operations: Sequence[dict[str, Any]], size: int) -> Iterator[Chunk]:
 
 
 def operation_errors_by_index(
-    envelope: Mapping[str, Any] | None, offset: int
+    envelope: Mapping[str, Any] | None, offset: int, size: int | None = None
 ) -> dict[int, list[dict[str, Any]]]:
-    """Map a batch response's ``operation_errors`` (one list per operation, in order) to input indices.
+    """Map a batch response's ``operation_errors`` to input indices, in either shape (one list per
+    operation in order, or one flat list whose items name their operation: see
+    :func:`~airflow_provider_twads.api.envelope.group_operation_errors`).
 
     :param envelope: the parsed batch error response.
     :param offset: the input index of the chunk's first operation.
+    :param size: how many operations the chunk had, when known.
     :return: input index -> that operation's errors (only operations that have errors).
     """
     if not envelope:
         return {}
-    raw = envelope.get("operation_errors")
-    if not isinstance(raw, list):
-        return {}
-    mapped: dict[int, list[dict[str, Any]]] = {}
-    for i, errs in enumerate(raw):
-        if isinstance(errs, dict):
-            errs = [errs]
-        if isinstance(errs, list) and errs:
-            mapped[offset + i] = [e if isinstance(e, dict) else {"message": str(e)} for e in errs]
-    return mapped
+    mapped, _loose = group_operation_errors(envelope.get("operation_errors"), size)
+    return {offset + i: errs for i, errs in mapped.items()}
 
 
 @dataclass
@@ -137,7 +133,9 @@ class BatchRun:
         :param chunk: the failed chunk.
         :param error: the chunk's error (its ``operation_errors`` are mapped to input indices).
         """
-        item_errors = operation_errors_by_index({"operation_errors": error.operation_errors}, chunk.start)
+        item_errors = operation_errors_by_index(
+            {"operation_errors": error.operation_errors}, chunk.start, len(chunk.operations)
+        )
         end = chunk.start + len(chunk.operations) - 1
         what = (
             f"batch {self.resource}: chunk {chunk.number} of {chunk.total} (items {chunk.start}-{end}) "

@@ -15,6 +15,7 @@ from airflow_provider_twads.api.errors import AdsApiValidationError
 __all__ = [
     "MAX_TIMEOUT",
     "RATE_LIMIT_JITTER_FRACTION",
+    "RATE_LIMIT_SPREAD_FRACTION",
     "ClientStats",
     "Credentials",
     "RetryPolicy",
@@ -70,14 +71,22 @@ def parse_timeout(value: Any) -> float | None:
 class RetryPolicy:
     """How hard the client tries. Bounded in attempts and in total waiting.
 
-    :param max_attempts: attempts per request, the first included.
-    :param max_total_wait: the most seconds spent waiting between attempts of one request.
+    A 429 means "not applied": it is waited out, bounded by ``max_total_wait`` only (every worker of an
+    account shares one budget, so a request may lose several windows in a row); it does not use up
+    ``max_attempts``, which bounds the other transient failures (5xx, 408, 423, connection errors).
+
+    :param max_attempts: attempts per request for failures other than 429, the first included.
+    :param max_total_wait: the most seconds spent waiting between attempts of one request (429s included;
+        ``0`` turns every retry off).
     :param backoff_initial: the first backoff for 5xx/connection errors (doubles per attempt).
     :param backoff_max: the longest single backoff.
     :param jitter: the most random seconds added to a rate-limit wait (pacing or after a 429); the jitter
         is also at most :data:`RATE_LIMIT_JITTER_FRACTION` of the wait.
     :param rate_limit_fallback_wait: the wait after a 429 that announced no reset.
     :param max_rate_limit_wait: the longest single rate-limit wait (a 15-minute window plus a margin).
+    :param rate_limit_spread: the most random seconds added to the wait after a repeated 429 of one request
+        (other workers contend for the window: their wake-ups are spread over up to
+        :data:`RATE_LIMIT_SPREAD_FRACTION` of the wait instead of stampeding at the reset).
     """
 
     max_attempts: int = 6
@@ -87,12 +96,18 @@ class RetryPolicy:
     jitter: float = 0.2
     rate_limit_fallback_wait: float = 60.0
     max_rate_limit_wait: float = 960.0
+    rate_limit_spread: float = 5.0
 
 
 #: The jitter on a rate-limit wait is at most this fraction of the wait (and at most ``RetryPolicy.jitter``).
 #: Enough to spread the wake-ups of concurrent tasks over a few hundred milliseconds; not enough to make a
 #: single client wait noticeably past the reset (it was up to 1 s on a 10 s window: the launch benchmark).
 RATE_LIMIT_JITTER_FRACTION = 0.03
+
+#: After a second 429 in a row the wake-up is spread over up to this fraction of the wait (and at most
+#: ``RetryPolicy.rate_limit_spread``): the window is contended, and workers that all wake at the reset take
+#: its few slots and send the rest back to sleep together.
+RATE_LIMIT_SPREAD_FRACTION = 0.25
 
 
 @dataclass

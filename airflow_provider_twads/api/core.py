@@ -25,6 +25,7 @@ from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.config import (
     MAX_TIMEOUT,
     RATE_LIMIT_JITTER_FRACTION,
+    RATE_LIMIT_SPREAD_FRACTION,
     ClientStats,
     Credentials,
     RetryPolicy,
@@ -37,16 +38,17 @@ from airflow_provider_twads.api.errors import (
     AmbiguousWriteError,
     MalformedResponseError,
     RateLimitError,
-    ServerError,
+    TransientError,
     error_from_response,
 )
+from airflow_provider_twads.api.notices import surface_notices
 from airflow_provider_twads.api.paging import CursorState
 from airflow_provider_twads.api.ratelimit import RateLimiter, bucket_for, parse_retry_after
 from airflow_provider_twads.api.redaction import redact_oauth_logs
 from airflow_provider_twads.api.request import PreparedRequest, encode_json_params, encode_params
 
 if TYPE_CHECKING:
-    from tenacity import RetryCallState
+    pass
 
 __all__ = ["ClientCore", "ClientStats", "Credentials", "PreparedRequest", "RetryPolicy"]
 
@@ -284,7 +286,12 @@ class ClientCore:
         with self._stats_lock:
             self.stats.calls += 1
             self.stats.by_status[status] += 1
+        surface_notices(req.method, req.path, self.api_version, headers)
         if 200 <= status < 300:
+            if req.method == "DELETE" and not (body or b"").strip():
+                # A delete may answer 204 (or 200) with no body: done. The entity it would have echoed is
+                # the one in the path, now deleted.
+                return {"data": {"id": req.path.rsplit("/", 1)[-1], "deleted": True}, "request": {}}
             try:
                 doc = json.loads(body) if body else None
             except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
@@ -397,19 +404,28 @@ class ClientCore:
         """
         if isinstance(exc, AmbiguousWriteError):
             return False
-        return isinstance(exc, RateLimitError | ServerError | AdsApiConnectionError)
+        return isinstance(exc, RateLimitError | TransientError | AdsApiConnectionError)
 
     def backoff(self, exc: BaseException, attempt: int) -> float:
-        """The wait after failed attempt number ``attempt`` (1-based).
+        """The wait after a failed attempt.
+
+        After a 429 it is the wait until the announced reset, plus a few percent of jitter; from the second
+        429 in a row on, the window is contended (other workers of the account share it), so the wake-up
+        is spread at random over up to a quarter of the wait (at most ``rate_limit_spread`` seconds):
+        workers that lost the race do not all come back at the same instant.
 
         :param exc: the attempt's error.
-        :param attempt: the attempt that failed.
+        :param attempt: for a 429, how many 429s in a row this request got; otherwise how many other
+            failures it had (1-based).
         """
         policy = self.retry
         if isinstance(exc, RateLimitError):
             wait = self.limiter.wait_after_429(exc.reset_in, attempt, exc.retry_after)
             if exc.category:
                 self.limiter.forget(exc.category)  # this wait covers the reset: no second pacing wait
+            if attempt >= 2:
+                spread = min(policy.rate_limit_spread, wait * RATE_LIMIT_SPREAD_FRACTION)
+                return wait + (self.rng.uniform(0, spread) if spread > 0 else 0.0)
             return wait + self._jitter(wait)
         base = min(policy.backoff_max, policy.backoff_initial * 2.0 ** (attempt - 1))
         wait = base / 2 + self.rng.uniform(0, base / 2)  # "equal jitter": never zero, spread out
@@ -423,44 +439,9 @@ class ClientCore:
 
         :param req: the request being retried (for log lines).
         """
-        from tenacity import retry_if_exception
+        from airflow_provider_twads.api.retrying import tenacity_kwargs
 
-        policy = self.retry
-
-        def wait(rs: RetryCallState) -> float:
-            exc = rs.outcome.exception() if rs.outcome else None
-            return self.backoff(exc, rs.attempt_number) if exc else 0.0
-
-        def stop(rs: RetryCallState) -> bool:
-            if rs.attempt_number >= policy.max_attempts:
-                return True
-            return rs.idle_for + rs.upcoming_sleep > policy.max_total_wait
-
-        def before_sleep(rs: RetryCallState) -> None:
-            exc = rs.outcome.exception() if rs.outcome else None
-            sleep = rs.upcoming_sleep
-            reason = _reason(exc)
-            log.warning(
-                "%s %s failed (%s); retrying in %.1f s, at %s (attempt %d of %d)",
-                req.method,
-                req.path,
-                reason,
-                sleep,
-                self._fmt_time(self.clock() + sleep),
-                rs.attempt_number + 1,
-                policy.max_attempts,
-            )
-            with self._stats_lock:
-                self.stats.retries += 1
-                self.stats.waits += sleep
-
-        return {
-            "stop": stop,
-            "wait": wait,
-            "retry": retry_if_exception(self.is_retryable),
-            "before_sleep": before_sleep,
-            "reraise": True,
-        }
+        return tenacity_kwargs(self, req)
 
     @staticmethod
     def _fmt_time(epoch: float) -> str:
@@ -486,15 +467,3 @@ class ClientCore:
         return self.build(
             "POST", f"batch/accounts/{quote(acct, safe='')}/{resource}", None, body, account_id=acct
         )
-
-
-def _reason(exc: BaseException | None) -> str:
-    if isinstance(exc, RateLimitError):
-        reset = f", reset at {ClientCore._fmt_time(exc.reset_at)}" if exc.reset_at else ", no reset announced"
-        return f"HTTP 429 rate limited{reset}"
-    if isinstance(exc, ServerError):
-        ra = f", retry-after {exc.retry_after:g} s" if exc.retry_after is not None else ""
-        return f"HTTP {exc.status} {exc.code or ''}{ra}".strip()
-    if isinstance(exc, AdsApiError):
-        return exc.message
-    return repr(exc)

@@ -16,6 +16,7 @@ __all__ = [
     "REASON_PHRASES",
     "ParsedErrorBody",
     "describe_item_error",
+    "group_operation_errors",
     "parse_error_body",
     "required_features",
 ]
@@ -49,6 +50,65 @@ def describe_item_error(err: Mapping[str, Any]) -> str:
     msg = err.get("message") or ""
     where = f" ({param})" if param else ""
     return f"{code}{where}: {msg}".strip(": ")
+
+
+#: Keys by which an item of a flat ``operation_errors`` list points at its operation (0-based).
+_INDEX_KEYS = ("index", "operation_index", "operation", "op_index", "position")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _pointer(err: Mapping[str, Any]) -> int | None:
+    """The operation index an error object names (``3``, ``"3"``, ``"/operations/3"``), if any."""
+    for key in _INDEX_KEYS:
+        value = err.get(key)
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int):
+            return value if value >= 0 else None
+        if isinstance(value, str):
+            found = _DIGITS.findall(value)
+            if len(found) == 1:
+                return int(found[0])
+    return None
+
+
+def group_operation_errors(
+    raw: Any, size: int | None = None
+) -> tuple[dict[int, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """A batch response's ``operation_errors``, by operation (0-based within the chunk).
+
+    Two shapes are in use: one list per operation, in order (``[[], [{...}], []]``, the reference's); and
+    one flat list of error objects that each name their operation (``index``/``operation``/...). A flat
+    list whose items name no operation is taken as one error per operation only when it has exactly one
+    item per operation; otherwise its errors cannot be pinned on items and are returned apart.
+
+    :param raw: the ``operation_errors`` value.
+    :param size: how many operations the chunk had, when known.
+    :return: (index -> that operation's errors, errors that name no operation).
+    """
+    mapped: dict[int, list[dict[str, Any]]] = {}
+    loose: list[dict[str, Any]] = []
+    if not isinstance(raw, list):
+        return mapped, loose
+
+    def obj(e: Any) -> dict[str, Any]:
+        return dict(e) if isinstance(e, Mapping) else {"message": str(e)}
+
+    flat = bool(raw) and all(isinstance(e, Mapping) for e in raw)
+    pointed = flat and any(_pointer(e) is not None for e in raw)
+    if flat and (pointed or (size is not None and len(raw) != size)):
+        for err in raw:
+            index = _pointer(err)
+            if index is None or (size is not None and index >= size):
+                loose.append(obj(err))
+            else:
+                mapped.setdefault(index, []).append(obj(err))
+        return mapped, loose
+    for i, errs in enumerate(raw):  # one entry per operation, in order
+        items = [errs] if isinstance(errs, Mapping) else errs if isinstance(errs, list) else []
+        if items:
+            mapped[i] = [obj(e) for e in items]
+    return mapped, loose
 
 
 _FEATURE_RE = re.compile(re.escape(vocab.ACCOUNT_FEATURE_ERROR_MARKER) + r"\s*:?\s*([A-Z0-9_,\s]+)")

@@ -16,6 +16,7 @@ from airflow_provider_twads.api.envelope import (
     REASON_PHRASES,
     ParsedErrorBody,
     describe_item_error,
+    group_operation_errors,
     parse_error_body,
     required_features,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "ParsedErrorBody",
     "RateLimitError",
     "ServerError",
+    "TransientError",
     "UnauthorizedError",
     "error_from_response",
     "parse_error_body",
@@ -173,7 +175,17 @@ class AdsApiValidationError(AdsApiError, ValueError):
 
 
 class BadRequestError(AdsApiError):
-    """HTTP 400: the API rejected the request's parameters."""
+    """HTTP 400: the API rejected the request's parameters. Deterministic: the same request fails the same
+    way, so the hint says what to change, never to re-run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.hint and type(self) is BadRequestError:
+            what = f"parameter {self.parameter!r}" if self.parameter else "the request's parameters"
+            self.hint = (
+                f"The API refused {what}: change the value the error names (a retry or re-run sends the "
+                "same request and fails the same way)."
+            )
 
 
 class AccountFeatureError(BadRequestError):
@@ -291,8 +303,10 @@ class RateLimitError(AdsApiError):
         self.category = category
 
 
-class ServerError(AdsApiError):
-    """HTTP 5xx: the API failed; retried with backoff for reads (and for writes the API did not apply).
+class TransientError(AdsApiError):
+    """A transient failure the API documents (408 CANCELLED_REQUEST, 423 LOCK_ACQUISITION_TIMEOUT, and
+    5xx below): retried with backoff for reads and updates, and for a POST the API did not apply (a POST
+    answered 408, 500, 502 or 504 may have been applied and raises :class:`AmbiguousWriteError` instead).
 
     :param retry_after: seconds the server asked us to wait (``retry-after``), if any.
 
@@ -302,6 +316,10 @@ class ServerError(AdsApiError):
     def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
+
+
+class ServerError(TransientError):
+    """HTTP 5xx: the API failed; retried with backoff for reads (and for writes the API did not apply)."""
 
 
 class AdsApiConnectionError(AdsApiError):
@@ -450,13 +468,10 @@ def error_from_response(
         ),
         None,
     )
-    failed_ops = [
-        e for errs in (parsed.operation_errors or []) for e in (errs if isinstance(errs, list) else [errs])
-    ]
-    if not messages and failed_ops:
-        n = sum(1 for errs in parsed.operation_errors or [] if errs)
-        first = failed_ops[0] if isinstance(failed_ops[0], dict) else {"message": str(failed_ops[0])}
-        messages = [f"{n} operation(s) rejected; first: {describe_item_error(first)}"]
+    by_op, loose = group_operation_errors(parsed.operation_errors)
+    if not messages and (by_op or loose):
+        first = next(iter(by_op.values()))[0] if by_op else loose[0]
+        messages = [f"{len(by_op) or len(loose)} operation(s) rejected; first: {describe_item_error(first)}"]
     if not messages:
         reason = REASON_PHRASES.get(status, "HTTP error")
         messages = [f"{reason}{': ' + text if text else ''}"]
@@ -484,5 +499,7 @@ def error_from_response(
         )
     if status >= 500:
         return ServerError(retry_after=retry_after, **common)
+    if status in vocab.RETRYABLE_STATUSES:  # 408, 423
+        return TransientError(retry_after=retry_after, **common)
     cls = _STATUS_CLASSES.get(status, AdsApiError)
     return cls(**common)

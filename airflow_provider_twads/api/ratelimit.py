@@ -259,9 +259,13 @@ class RateLimiter:
             wait = max(wait or 0.0, retry_after)
         if wait is None:
             wait = self.fallback_wait * (2 ** (attempt - 1))
-        elif wait < self.min_wait:
+        elif wait <= 0:
             # A reset in the past (skew) or a repeated 429 at the reset: back off more each time.
             wait = self.min_wait * (2 ** (attempt - 1))
+        elif wait < self.min_wait:
+            # A reset just ahead: no doubling (a contended window gives many 429s in a row, each one
+            # announcing a real reset a moment away; doubling would sleep through windows others use).
+            wait = self.min_wait
         return min(wait, self.max_wait)
 
     def forget(self, bucket: str) -> None:

@@ -337,9 +337,11 @@ ERROR_FEATURE_NOT_AVAILABLE: Final = "FEATURE_NOT_AVAILABLE"
 ERROR_UNAUTHORIZED_CLIENT_APPLICATION: Final = "UNAUTHORIZED_CLIENT_APPLICATION"
 ERROR_ACCOUNT_NOT_FOUND: Final = "ACCOUNT_NOT_FOUND"
 # Transient statuses: the request may be sent again (for a POST, see the two tuples below).
-RETRYABLE_STATUSES: Final[tuple[int, ...]] = (429, 500, 502, 503, 504)
-# Of these, the ones that say "not processed" even for writes (a 500/502/504 on a POST is ambiguous).
-NOT_APPLIED_STATUSES: Final[tuple[int, ...]] = (429, 503)
+# 408 CANCELLED_REQUEST and 423 LOCK_ACQUISITION_TIMEOUT are documented and transient.
+RETRYABLE_STATUSES: Final[tuple[int, ...]] = (408, 423, 429, 500, 502, 503, 504)
+# Of these, the ones that say "not processed" even for writes (a 408/500/502/504 on a POST is ambiguous:
+# a request cancelled while it ran may have written; a lock that was never acquired wrote nothing).
+NOT_APPLIED_STATUSES: Final[tuple[int, ...]] = (423, 429, 503)
 # The others: a POST answered with one of these may have been applied (look before writing again).
 AMBIGUOUS_WRITE_STATUSES: Final[tuple[int, ...]] = tuple(
     s for s in RETRYABLE_STATUSES if s not in NOT_APPLIED_STATUSES

@@ -98,9 +98,13 @@ def settings_from_connection(conn: Connection, *, mask: bool = True) -> Connecti
     if mask:
         from airflow.providers.common.compat.sdk import mask_secret
 
+        from airflow_provider_twads.api.redaction import secret_forms
+
         for secret in (consumer_secret, access_token, access_token_secret):
             if secret:
-                mask_secret(str(secret))
+                # Every encoding a log line may carry (URL-encoded, repr- or JSON-escaped), not only raw.
+                for variant in sorted(secret_forms(str(secret)), key=len, reverse=True):
+                    mask_secret(variant)
     for name, value, where in (
         ("login", consumer_key, "Login = the app's consumer key (API key)"),
         ("password", consumer_secret, "Password = the app's consumer secret (API secret)"),
@@ -270,8 +274,8 @@ class AdsApiHook(BaseHook):
         try:
             settings = self.settings
             kwargs = self._client_kwargs(settings)
-            # One attempt: a test should answer now, not after minutes of backoff.
-            kwargs["retry"] = RetryPolicy(max_attempts=1)
+            # One attempt: a test should answer now, not after minutes of backoff (nor wait out a 429).
+            kwargs["retry"] = RetryPolicy(max_attempts=1, max_total_wait=0.0)
             with AdsApiClient(settings.credentials, **kwargs) as client:
                 account = kwargs.get("account_id")
                 if account:

@@ -238,11 +238,34 @@ def test_retries_are_bounded_in_attempts(make_client: Any, emu: Any, sleeps: Any
     from airflow_provider_twads.api.client import RetryPolicy
 
     client = make_client(retry=RetryPolicy(max_attempts=3, jitter=0.0, backoff_initial=0.01))
-    emu.admin.set_faults({"script": ["429"] * 10, "match": {"method": "GET"}})
-    with pytest.raises(RateLimitError) as info:
+    emu.admin.set_faults({"script": ["503"] * 10, "match": {"method": "GET"}})
+    with pytest.raises(ServerError):
         client.get_account()
     assert len(api_requests(emu, "GET")) == 3
+
+
+def test_429s_are_waited_out_not_counted_out(make_client: Any, emu: Any, sleeps: Any) -> None:
+    # A 429 means "not applied": more 429s in a row than max_attempts are still waited out (issue 11:
+    # workers sharing one budget lose several windows in a row).
+    from airflow_provider_twads.api.client import RetryPolicy
+
+    client = make_client(retry=RetryPolicy(max_attempts=2, jitter=0.0, backoff_initial=0.01))
+    emu.admin.set_faults({"script": ["429"] * 5, "match": {"method": "POST"}, "retry_after": 1})
+    li = client.create_line_item(name="after five 429s", **LINE_ITEM)
+    assert [x["id"] for x in _line_items_named(emu, "after five 429s")] == [li["id"]]
+    assert [r["status"] for r in api_requests(emu, "POST")] == [429] * 5 + [200]
+
+
+def test_429s_are_bounded_by_the_waiting_budget(make_client: Any, emu: Any, sleeps: Any) -> None:
+    from airflow_provider_twads.api.client import RetryPolicy
+
+    client = make_client(retry=RetryPolicy(max_attempts=2, max_total_wait=4.5, jitter=0.0))
+    emu.admin.set_faults({"script": ["429"] * 50, "match": {"method": "GET"}, "retry_after": 1})
+    with pytest.raises(RateLimitError) as info:
+        client.get_account()
     assert info.value.reset_at is not None and "429" in str(info.value)
+    assert sum(sleeps.waits) <= 4.5
+    assert 3 <= len(api_requests(emu, "GET")) == len(sleeps.waits) + 1 < 50
 
 
 def test_retries_are_bounded_in_total_wait(make_client: Any, emu: Any, sleeps: Any) -> None:

@@ -278,7 +278,14 @@ def test_a_non_finite_rate_limit_reset_is_ignored_not_slept_on(peer: ScriptedPee
     headers = {"x-rate-limit-limit": "1", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
     peer.routes[LINE_ITEMS] = (429, headers, json_body({"errors": [{"code": "TOO_MANY_REQUESTS"}]}))
     # The real sleep: a NaN wait must never reach it (the fallback wait is tiny here).
-    retry = RetryPolicy(max_attempts=2, jitter=0.0, rate_limit_fallback_wait=0.01, max_rate_limit_wait=0.05)
+    # 429s are bounded by the waiting budget (not by max_attempts): a small one here.
+    retry = RetryPolicy(
+        max_attempts=2,
+        jitter=0.0,
+        rate_limit_fallback_wait=0.01,
+        max_rate_limit_wait=0.05,
+        max_total_wait=0.2,
+    )
     with (
         AdsApiClient(CREDS, host=peer.url, account_id=ACCOUNT, timeout=2, retry=retry) as c,
         pytest.raises(RateLimitError),
@@ -399,3 +406,118 @@ def test_operator_on_html_maintenance_page_fails_with_a_typed_error(
     )
     with pytest.raises(MalformedResponseError):
         _execute(op)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Errors the API really sends (issue 14): 408/423, operation_errors shapes, empty bodies, notices, 400 hints
+# ---------------------------------------------------------------------------------------------------------
+def _error(status: int, code: str) -> Any:
+    return (status, {}, json_body({"errors": [{"code": code, "message": code.lower()}]}))
+
+
+def _then(first: Any, then: Any) -> Any:
+    served: list[int] = []
+
+    def route(_req: Any) -> Any:
+        served.append(1)
+        return first if len(served) == 1 else then
+
+    return route
+
+
+@pytest.mark.parametrize(("status", "code"), [(408, "CANCELLED_REQUEST"), (423, "LOCK_ACQUISITION_TIMEOUT")])
+def test_408_and_423_are_transient_for_reads(
+    peer: ScriptedPeer, client: AdsApiClient, sleeps: Sleeps, status: int, code: str
+) -> None:
+    ok = (200, {}, json_body({"data": {"id": "li1"}}))
+    peer.routes[f"{LINE_ITEMS}/li1"] = _then(_error(status, code), ok)
+    assert client.get_line_item("li1")["id"] == "li1"
+    assert len(peer.hits) == 2 and len(sleeps) == 1
+
+
+def test_423_on_a_post_was_not_applied_and_is_retried(peer: ScriptedPeer, client: AdsApiClient) -> None:
+    ok = (200, {}, json_body({"data": {"id": "li9", "name": "n"}}))
+    peer.routes[("POST", LINE_ITEMS)] = _then(_error(423, "LOCK_ACQUISITION_TIMEOUT"), ok)
+    assert client.create_line_item(**LINE_ITEM_SPEC)["id"] == "li9"
+    assert len(peer.hits) == 2
+
+
+def test_408_on_a_post_is_ambiguous_and_never_resent(peer: ScriptedPeer, client: AdsApiClient) -> None:
+    peer.routes[("POST", LINE_ITEMS)] = _error(408, "CANCELLED_REQUEST")
+    with pytest.raises(AmbiguousWriteError) as info:
+        client.create_line_item(**LINE_ITEM_SPEC)
+    assert info.value.status == 408 and len(peer.hits) == 1
+
+
+CRITERIA = [
+    {"operation_type": "Create", "params": {"line_item_id": "l1", "targeting_type": "LANGUAGE",
+                                            "targeting_value": lang}}
+    for lang in ("en", "fr", "de", "es")
+]  # fmt: skip
+BATCH_TC = f"/12/batch/accounts/{ACCOUNT}/targeting_criteria"
+ITEM_ERROR = {"code": "INVALID_PARAMETER", "message": "bad value", "parameter": "targeting_value"}
+
+
+@pytest.mark.parametrize(
+    "operation_errors",
+    [
+        [[], [], [ITEM_ERROR], [ITEM_ERROR]],  # one list per operation, in order (the reference's)
+        [{**ITEM_ERROR, "index": 2}, {**ITEM_ERROR, "index": 3}],  # one flat list pointing at operations
+        [{**ITEM_ERROR, "operation": "3"}, {**ITEM_ERROR, "operation_index": 2}],
+    ],
+    ids=["per-operation", "flat-index", "flat-pointer"],
+)
+def test_operation_errors_in_either_shape_land_on_the_failing_items(
+    peer: ScriptedPeer, client: AdsApiClient, operation_errors: list[Any]
+) -> None:
+    from airflow_provider_twads.api.errors import BatchError
+
+    peer.routes[BATCH_TC] = (400, {}, json_body({"operation_errors": operation_errors, "request": {}}))
+    with pytest.raises(BatchError) as info:
+        client.batch_targeting_criteria(CRITERIA)
+    assert sorted(info.value.item_errors) == [2, 3]
+    assert "item 2" in str(info.value) and "item 0" not in str(info.value)
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_an_empty_success_body_on_delete_is_success(
+    peer: ScriptedPeer, client: AdsApiClient, status: int
+) -> None:
+    peer.routes[("DELETE", f"{LINE_ITEMS}/li1")] = (status, {}, "")
+    assert client.delete_line_item("li1") == {"id": "li1", "deleted": True}
+
+
+def test_api_deprecation_headers_are_warned_once_naming_the_endpoint(
+    peer: ScriptedPeer, client: AdsApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {
+        "x-api-warn": "line_items endpoint deprecated; sunset 2031-01-01",
+        "x-current-api-version": "13",
+    }
+    for li in ("li1", "li2", "li3"):
+        peer.routes[f"{LINE_ITEMS}/{li}"] = (200, headers, json_body({"data": {"id": li}}))
+    with caplog.at_level("WARNING", logger="airflow_provider_twads.api"):
+        for li in ("li1", "li2", "li3"):
+            client.get_line_item(li)
+    warned = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
+    assert warned == [
+        "The X Ads API warns about GET /12/accounts/:id/line_items/:id: "
+        "line_items endpoint deprecated; sunset 2031-01-01"
+    ]
+    versions = [r.getMessage() for r in caplog.records if "current version is 13" in r.getMessage()]
+    assert len(versions) == 1 and "version 12" in versions[0]
+
+
+def test_a_deterministic_400_says_what_to_change_not_to_rerun(
+    peer: ScriptedPeer, client: AdsApiClient
+) -> None:
+    from airflow_provider_twads.api.errors import BadRequestError
+
+    body = {
+        "errors": [{"code": "INVALID_PARAMETER", "message": "bad", "parameter": "bid_amount_local_micro"}]
+    }
+    peer.routes[("POST", LINE_ITEMS)] = (400, {}, json_body(body))
+    with pytest.raises(BadRequestError) as info:
+        client.create_line_item(**LINE_ITEM_SPEC)
+    assert "bid_amount_local_micro" in (info.value.hint or "")
+    assert "re-run the task" not in str(info.value).lower() and len(peer.hits) == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,97 @@ def test_reprs_and_errors_leak_no_secret(emu: Any, client: Any) -> None:
 
     leaked = {t[:200]: _leaks(t) for t in texts if _leaks(t)}
     assert leaked == {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every library logger at DEBUG, tokens with quotes, backslashes, % and non-ASCII characters (issue 14)
+# ---------------------------------------------------------------------------------------------------------
+ODD = {
+    "consumer_key": "twadsOddConsumerKey0001",
+    "consumer_secret": "cs-'quote\"dq\\bs%41pct-é€-secret",
+    "access_token": "756201191646691328-tok'q\"\\%2F-ü✓",
+    "access_token_secret": "ts-\\x41'\"%%-ñ日本-secret",
+}
+_DEBUG_LOGGERS = ("", "oauthlib", "requests_oauthlib", "urllib3", "requests", "httpx", "httpcore")
+
+
+def _odd_leaks(text: str) -> list[str]:
+    """Which odd secrets appear in ``text`` in any encoding a log line may carry."""
+    from airflow_provider_twads.api.redaction import secret_forms
+
+    return [
+        name
+        for name, secret in ODD.items()
+        if name != "consumer_key" and any(form in text for form in secret_forms(secret))
+    ]
+
+
+class _Everything(logging.Handler):
+    """Keeps every record, formatted with its exception, as a handler would write it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def debug_logs(monkeypatch: pytest.MonkeyPatch, emu: Any) -> Any:
+    """Odd credentials the emulator accepts, and every logger at DEBUG into one handler."""
+    from twads_emulator import seed
+
+    monkeypatch.setitem(seed.CONSUMERS, ODD["consumer_key"], ODD["consumer_secret"])
+    monkeypatch.setitem(
+        seed.TOKENS,
+        ODD["access_token"],
+        (ODD["consumer_key"], ODD["access_token_secret"], (SEED["account_id"],)),
+    )
+    handler = _Everything()
+    saved = [(logging.getLogger(n), logging.getLogger(n).level) for n in _DEBUG_LOGGERS]
+    for logger, _level in saved:
+        logger.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    yield handler
+    logging.getLogger().removeHandler(handler)
+    for logger, level in saved:
+        logger.setLevel(level)
+
+
+def test_debug_logs_of_signed_requests_carry_no_secret_in_any_encoding(emu: Any, debug_logs: Any) -> None:
+    import asyncio
+
+    from airflow_provider_twads.api.aclient import AsyncAdsApiClient
+    from airflow_provider_twads.api.client import AdsApiClient, Credentials, RetryPolicy
+    from airflow_provider_twads.api.errors import AdsApiError, UnauthorizedError
+
+    creds = Credentials(**ODD)
+    kwargs: dict[str, Any] = {"host": emu.base_url, "account_id": SEED["account_id"], "timeout": 5}
+    with AdsApiClient(creds, **kwargs) as client:
+        assert client.get_account()["id"] == SEED["account_id"]  # the odd tokens signed correctly
+        with pytest.raises(AdsApiError):
+            client.get_line_item("does-not-exist")  # a failing request logs too
+
+    async def run_async() -> None:
+        async with AsyncAdsApiClient(creds, **kwargs) as aclient:
+            data = await aclient.acall("accounts.get")
+            assert data["id"] == SEED["account_id"]
+
+    asyncio.run(run_async())
+
+    # A wrong token secret: 401, with the odd values in every other field.
+    wrong = Credentials(**{**ODD, "access_token_secret": ODD["access_token_secret"] + "-wrong"})
+    with (
+        AdsApiClient(wrong, retry=RetryPolicy(max_attempts=1), **kwargs) as bad,
+        pytest.raises(UnauthorizedError),
+    ):
+        bad.get_account()
+
+    text = "\n".join(debug_logs.lines)
+    assert "urllib3" in text and "httpx" in text  # the libraries did log at DEBUG
+    assert _odd_leaks(text) == []
+    lowered = text.lower()
+    assert "signature base string" not in lowered and "authorization" not in lowered
+    assert "oauth_signature" not in lowered and "oauth_nonce" not in lowered
