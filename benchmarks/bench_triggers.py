@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import json
 import math
@@ -104,6 +105,7 @@ def build_triggers(ids: list[str], interval: float) -> list[Any]:
 
 async def drive(triggers: list[Any], admin: Any, warm: float, settle: float, rss0: int) -> dict[str, Any]:
     lateness: list[float] = []
+    worst: list[float] = [0.0, 0.0]  # lateness, when (epoch)
     stop = asyncio.Event()
 
     async def ticker() -> None:
@@ -111,6 +113,8 @@ async def drive(triggers: list[Any], admin: Any, warm: float, settle: float, rss
             before = time.perf_counter()
             await asyncio.sleep(0.01)
             lateness.append(time.perf_counter() - before - 0.01)
+            if lateness[-1] > worst[0]:
+                worst[:] = [lateness[-1], time.time()]
 
     fired: list[float] = []
     statuses: dict[str, int] = {}
@@ -121,6 +125,17 @@ async def drive(triggers: list[Any], admin: Any, warm: float, settle: float, rss
             statuses[event.payload["status"]] = statuses.get(event.payload["status"], 0) + 1
             return
 
+    # The garbage collector's pauses, to tell them from our own blocking work.
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
     tick = asyncio.ensure_future(ticker())
     await asyncio.sleep(0.1)
     cpu0 = time.process_time()
@@ -138,6 +153,7 @@ async def drive(triggers: list[Any], admin: Any, warm: float, settle: float, rss
     await asyncio.gather(*pending, return_exceptions=True)
     stop.set()
     await tick
+    gc.callbacks.remove(on_gc)
     return {
         "started": started,
         "approved_at": approved_at,
@@ -149,6 +165,8 @@ async def drive(triggers: list[Any], admin: Any, warm: float, settle: float, rss
         "last_event": max(fired) - approved_at if len(fired) == len(triggers) else None,
         "max_stall": max(lateness),
         "stalls_over_100ms": sum(1 for x in lateness if x > 0.1),
+        "worst_stall_at": worst[1],
+        "max_gc_pause": max(gc_pauses, default=0.0),
     }
 
 
@@ -160,6 +178,10 @@ def run(
     from twads_emulator.connection import connection_env
     from twads_emulator.server import AdminClient
 
+    # What a triggerer has imported before our first trigger runs (else N=10 pays for the imports).
+    importlib.import_module("airflow_provider_twads.triggers.cursor")
+    for name in ("httpx", "oauthlib.oauth1", "tenacity", "airflow_provider_twads.api.aclient"):
+        importlib.import_module(name)
     proc, url = start_emulator(rate_limits)
     try:
         os.environ.update(connection_env(url))
@@ -170,6 +192,7 @@ def run(
             ids = [pt["id"] for pt in c.create_promoted_tweets(SEED["line_item_id"], tweets)]
         rss0 = _rss_kb()
         triggers = build_triggers(ids, interval)
+        gc.collect()  # the sensors built above exist in the worker, not in the triggerer
         seq0 = max((r["seq"] for r in admin.requests()), default=0)
         result = asyncio.run(drive(triggers, admin, warm, settle, rss0))
         log = [r for r in admin.requests(seq0) if r["method"] == "GET"]
@@ -183,6 +206,10 @@ def run(
             "interval": interval,
             "max_stall": round(result["max_stall"], 3),
             "stalls_over_100ms": result["stalls_over_100ms"],
+            # When the longest stall ended, seconds after the start / after the approval.
+            "worst_stall_after_start_s": round(result["worst_stall_at"] - result["started"], 2),
+            "worst_stall_after_approval_s": round(result["worst_stall_at"] - result["approved_at"], 2),
+            "longest_gc_pause_s": round(result["max_gc_pause"], 3),
             "gets_per_interval": round(len(steady) / intervals, 1),
             "floor": math.ceil(n / 200),
             "gets_total": len(log),

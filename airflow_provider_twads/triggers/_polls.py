@@ -35,6 +35,8 @@ SPLIT_FIELDS: dict[str, dict[str, str]] = {
 }
 #: Joins within this many seconds share one catch-up poll.
 JOIN_DEBOUNCE = 0.05
+#: Answers handed out per turn of the loop.
+DELIVER_BATCH = 50
 #: How often the "polling slower than asked" line may repeat, seconds.
 SLOW_LOG_EVERY = 600.0
 
@@ -204,6 +206,7 @@ class Group:
         pending = {id(m): 0 for m in members}
         parts: dict[int, list[Mapping[str, Any]]] = {id(m): [] for m in members}
         answered: set[int] = set()  # by an error, or by a request of its own
+        delivered = 0
         in_chunks = [{id(m): m for i in chunk for m in by_id[i]} for chunk in chunks]
         for in_chunk in in_chunks:
             for key in in_chunk:
@@ -241,6 +244,11 @@ class Group:
                 pending[key] -= 1
                 if pending[key] == 0:
                     member.deliver(part)
+                    delivered += 1
+                    if delivered % DELIVER_BATCH == 0:
+                        # Each answer wakes a trigger that evaluates and may log: let the loop run
+                        # them (and every other task) in slices rather than a thousand in one turn.
+                        await asyncio.sleep(0)
 
     async def _answer(self, ids: Sequence[str] | None) -> Answer | None:
         """The entities for ``ids``, the error to answer with, or ``None`` when rate limited."""
@@ -280,7 +288,10 @@ class Subscription:
         except TimeoutError:
             return None
         self.member.event.clear()
-        return self.member.answer
+        # Hand the answer over rather than keep it: entities held from poll to poll would survive into
+        # the collector's oldest generation and make its full (loop-stalling) passes more frequent.
+        answer, self.member.answer = self.member.answer, None
+        return answer
 
     async def close(self) -> None:
         """Leave the group."""
