@@ -10,7 +10,7 @@ EMULATOR := twads-emulator
 UV     := $(shell command -v uv 2>/dev/null)
 TOOLS  := .venv-tools
 
-.PHONY: demo test lint bench soak emulator clean
+.PHONY: demo test lint bench soak emulator clean bench-triggers
 
 $(BIN)/python:
 ifeq ($(UV),)
@@ -58,3 +58,7 @@ emulator: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .airflow
+
+# Deferrable waits at scale (issue 16): N = 10, 100, 500, 1,000 cursor triggers in one loop (~3 minutes).
+bench-triggers: $(STAMP)
+	$(BIN)/python benchmarks/bench_triggers.py --n 10 100 500 1000
