@@ -12,6 +12,8 @@ TOOLS  := .venv-tools
 
 .PHONY: demo test lint bench soak emulator clean e2e race
 
+.PHONY: demo test lint bench soak emulator clean bench-triggers
+
 $(BIN)/python:
 ifeq ($(UV),)
 	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv \
@@ -76,3 +78,7 @@ race: $(STAMP)
 .PHONY: bench-budget
 bench-budget: $(STAMP)
 	$(BIN)/python benchmarks/bench_shared_budget.py --workers 4 8
+
+# Deferrable waits at scale (issue 16): N = 10, 100, 500, 1,000 cursor triggers in one loop (~3 minutes).
+bench-triggers: $(STAMP)
+	$(BIN)/python benchmarks/bench_triggers.py --n 10 100 500 1000

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,13 +28,37 @@ if TYPE_CHECKING:
 __all__ = ["AsyncAdsApiClient"]
 
 
-def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
-    """httpx's ``verify`` for the policy's CA bundle (a path is a file, or a directory of hashed certs)."""
-    if verify is True or not isinstance(verify, str):
-        return True
-    if os.path.isdir(verify):
-        return ssl.create_default_context(capath=verify)
-    return ssl.create_default_context(cafile=verify)
+#: One SSL context per CA bundle per process: loading a bundle costs about 25 ms of CPU, which on a
+#: triggerer's loop, once per trigger, stalled every other trigger (issue 16).
+_SSL_CONTEXTS: dict[bool | str, ssl.SSLContext] = {}
+_SSL_LOCK = threading.Lock()
+
+#: Called before each request is sent (after the core's own pacing): a shared pacer for many triggers.
+BeforeSend = Callable[[PreparedRequest], Awaitable[None]]
+#: Called with each response's headers (our clock when it arrived, and when the request left).
+OnResponse = Callable[[PreparedRequest, Mapping[str, str], float, float], None]
+
+
+def _ssl_context(verify: bool | str) -> ssl.SSLContext:
+    """The SSL context for the policy's CA bundle (a path is a file, or a directory of hashed certs).
+
+    ``True`` means what httpx would load itself (certifi's bundle). Built once per bundle and process;
+    it loads files, so call it off the event loop the first time (:meth:`AsyncAdsApiClient.aopen`).
+    """
+    key: bool | str = verify if isinstance(verify, str) else True
+    with _SSL_LOCK:
+        context = _SSL_CONTEXTS.get(key)
+        if context is None:
+            if isinstance(verify, str) and os.path.isdir(verify):
+                context = ssl.create_default_context(capath=verify)
+            elif isinstance(verify, str):
+                context = ssl.create_default_context(cafile=verify)
+            else:
+                import certifi
+
+                context = ssl.create_default_context(cafile=certifi.where())
+            _SSL_CONTEXTS[key] = context
+        return context
 
 
 class AsyncAdsApiClient:
@@ -73,6 +98,11 @@ class AsyncAdsApiClient:
         self._sleep = sleep
         self._http: httpx.AsyncClient | None = None
         self._signer: OAuth1Client | None = None
+        self._keepalive_expiry: float | None = None
+        #: Awaited before each request is sent (a shared pacer); ``None``: none.
+        self.before_send: BeforeSend | None = None
+        #: Told every response's headers (a shared view of the rate-limit headers); ``None``: none.
+        self.on_response: OnResponse | None = None
 
     def __repr__(self) -> str:
         return (
@@ -115,6 +145,11 @@ class AsyncAdsApiClient:
             )
             # The same proxy and CA bundle as the sync client (TLS verification is always on).
             policy = network_policy(self._core.host)
+            limits = httpx.Limits(
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=5.0 if self._keepalive_expiry is None else self._keepalive_expiry,
+            )
             self._http = httpx.AsyncClient(
                 timeout=self._core.timeout,
                 verify=_ssl_context(policy.verify),
@@ -122,8 +157,22 @@ class AsyncAdsApiClient:
                 trust_env=False,
                 follow_redirects=False,
                 headers={"User-Agent": "airflow-provider-twads"},
+                limits=limits,
             )
         return self._http
+
+    async def aopen(self, *, keepalive_expiry: float | None = None) -> None:
+        """Build the HTTP client now, off the event loop (CA bundle, proxy policy); optional.
+
+        Without it the first request builds it on the loop, which is fine for one client and a stall for
+        hundreds.
+
+        :param keepalive_expiry: seconds an idle connection is kept (longer than the poll interval keeps
+            one TLS session across polls); ``None``: httpx's default (5 s).
+        """
+        if self._http is None:
+            self._keepalive_expiry = keepalive_expiry
+            await asyncio.to_thread(self._client)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -137,6 +186,8 @@ class AsyncAdsApiClient:
         wait = self._core.pacing_wait(req)
         if wait > 0:
             await self._sleep(wait)
+        if self.before_send is not None:
+            await self.before_send(req)
         http = self._client()
         assert self._signer is not None
         # The JSON body is not part of an OAuth 1.0a signature (only form bodies are): sign the URL.
@@ -150,6 +201,8 @@ class AsyncAdsApiClient:
             raise self._core.transport_error(
                 req, f"{type(exc).__name__}: {exc}", maybe_sent=not not_sent
             ) from None
+        if self.on_response is not None:
+            self.on_response(req, resp.headers, self._core.clock(), sent_at)
         return self._core.handle_response(req, resp.status_code, resp.headers, resp.content, sent_at=sent_at)
 
     async def send(self, req: PreparedRequest) -> dict[str, Any]:

@@ -1,22 +1,27 @@
 """The async trigger behind :class:`~airflow_provider_twads.sensors.cursor.AdsCursorSensor` (deferrable mode).
 
-It lists every page of a resource through the hook's async client, evaluates the same condition as the
-sensor (:func:`airflow_provider_twads.condition.evaluate`), and sleeps between polls. It writes
-nothing. Rate limits: the async client paces on the rate-limit headers; when a 429 still comes through, the
-trigger waits until the announced reset (never past its deadline) instead of failing.
+Every trigger of a triggerer process that waits on the same account and resource is answered by one
+shared poll (:mod:`._polls`): list requests of up to 200 IDs, every page, once per interval, through one
+client per connection and one paced read budget per account and endpoint (:mod:`._shared`). Each trigger
+evaluates its own condition on its part (:func:`airflow_provider_twads.condition.evaluate`) and fires as
+soon as it holds. It writes nothing. Rate limits: requests are spread over the window from the rate-limit
+headers; when a 429 still comes through, the poll waits for the announced reset while each trigger keeps
+its own deadline.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_twads.condition import Condition, evaluate, trigger_event
+from airflow_provider_twads.condition import Condition, ConditionResult, evaluate, trigger_event
 from airflow_provider_twads.connection import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow_provider_twads.triggers._polls import Subscription
 
 __all__ = ["AdsCursorTrigger"]
 
@@ -78,57 +83,73 @@ class AdsCursorTrigger(BaseTrigger):
         return float("inf") if self.end_time is None else self.end_time - time.time()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until done; yields exactly one event."""
-        from airflow_provider_twads.api.errors import AdsApiError, RateLimitError
-        from airflow_provider_twads.hooks.ads_api import AdsApiHook
+        """Wait for answers of the process's shared poll until done; yields exactly one event."""
+        from airflow_provider_twads.api.errors import AdsApiError
+        from airflow_provider_twads.triggers._polls import subscribe
+        from airflow_provider_twads.triggers._shared import registry
 
         condition = Condition.from_dict(self.condition)
-        hook = AdsApiHook(twitter_ads_conn_id=self.twitter_ads_conn_id, account_id=self.account_id)
+        shared = registry()
         try:
-            client = await hook.aget_async_client()
+            entry = await shared.acquire(self.twitter_ads_conn_id, self.poll_interval)
         except Exception as err:
             yield TriggerEvent(trigger_event("error", message=f"Could not create the X Ads client: {err}"))
             return
         try:
-            polls = 0
-            while True:
-                polls += 1
-                try:
-                    entities = [
-                        e async for e in client.alist(self.resource, count=self.page_size, **self.filters)
-                    ]
-                except RateLimitError as err:
-                    wait = max(1.0, (err.reset_at or time.time() + self.poll_interval) - time.time())
-                    wait = min(wait, max(0.0, self._remaining()))
-                    self.log.info(
-                        "Rate limited listing %s; waiting %.0f s until the reset", self.resource, wait
-                    )
-                    if wait <= 0:
-                        yield TriggerEvent(
-                            trigger_event("timeout", message=f"Timed out (rate limited): {err}")
-                        )
-                        return
-                    await asyncio.sleep(wait)
-                    continue
-                except AdsApiError as err:
-                    yield TriggerEvent(trigger_event("error", message=str(err)))
+            try:
+                account_id = entry.client.core.resolve_account(self.account_id)
+            except AdsApiError as err:
+                yield TriggerEvent(trigger_event("error", message=str(err)))
+                return
+            subscription = subscribe(
+                shared,
+                entry,
+                account_id=account_id,
+                resource=self.resource,
+                filters=self.filters,
+                page_size=self.page_size,
+                interval=self.poll_interval,
+            )
+            try:
+                async for event in self._wait(subscription, condition):
+                    yield event
                     return
-                result = evaluate(entities, condition)
-                self.log.info("Poll %d of %s: %s", polls, self.resource, result.message)
-                if result.failed:
-                    yield TriggerEvent(
-                        trigger_event("failure", result.matched_ids, result.failed_ids, result.message)
-                    )
-                    return
-                if result.done:
-                    yield TriggerEvent(trigger_event("success", result.matched_ids, [], result.message))
-                    return
-                remaining = self._remaining()
-                if remaining <= 0:
-                    yield TriggerEvent(
-                        trigger_event("timeout", result.matched_ids, [], f"Timed out. {result.message}")
-                    )
-                    return
-                await asyncio.sleep(min(self.poll_interval, remaining))
+            finally:
+                await subscription.close()
         finally:
-            await client.aclose()
+            await shared.release(entry)
+
+    async def _wait(self, subscription: Subscription, condition: Condition) -> AsyncIterator[TriggerEvent]:
+        """Evaluate each answer of the shared poll; yield the one event."""
+        from airflow_provider_twads.api.errors import AdsApiError
+
+        last: ConditionResult | None = None
+        while True:
+            remaining = self._remaining()
+            if remaining <= 0:
+                if last is not None:
+                    message = f"Timed out. {last.message}"
+                elif subscription.group.rate_limited:
+                    message = f"Timed out (rate limited): {subscription.group.rate_limited}"
+                else:
+                    message = "Timed out before the first poll completed"
+                yield TriggerEvent(trigger_event("timeout", last.matched_ids if last else [], [], message))
+                return
+            answer = await subscription.next(remaining)
+            if answer is None:
+                continue
+            if isinstance(answer, AdsApiError):
+                yield TriggerEvent(trigger_event("error", message=str(answer)))
+                return
+            result = evaluate(answer, condition)
+            if last is None or result.message != last.message:  # one line per change, not per poll
+                self.log.info("Poll %d of %s: %s", subscription.member.answers, self.resource, result.message)
+            last = result
+            if result.failed:
+                yield TriggerEvent(
+                    trigger_event("failure", result.matched_ids, result.failed_ids, result.message)
+                )
+                return
+            if result.done:
+                yield TriggerEvent(trigger_event("success", result.matched_ids, [], result.message))
+                return
