@@ -1,4 +1,4 @@
-"""Campaign operators: create (idempotent by name within the account), update (activate, pause, budgets), delete."""
+"""Campaign operators: create (idempotent by name in the account), update (status, budgets), delete."""
 
 from __future__ import annotations
 
