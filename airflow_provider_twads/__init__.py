@@ -32,7 +32,12 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {"integration-name": _INTEGRATION, "external-doc-url": "https://docs.x.com/x-ads-api"}
         ],
-        "operators": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.operators"]}],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [f"{_PKG}.operators", f"{_PKG}.operators.campaigns"],
+            }
+        ],
         "sensors": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.sensors.cursor"]}],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.hooks.ads_api"]}],
         "triggers": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.triggers.cursor"]}],

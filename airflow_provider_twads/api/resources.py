@@ -15,6 +15,7 @@ from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.batch import BatchRun, chunk_size_for, chunks
 from airflow_provider_twads.api.errors import AdsApiError, AdsApiValidationError, MalformedResponseError
 from airflow_provider_twads.api.paging import Cursor
+from airflow_provider_twads.api.resources_campaigns import CampaignMethods
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.core import ClientCore, PreparedRequest
@@ -27,8 +28,11 @@ log = logging.getLogger("airflow_provider_twads.api")
 OnChunk = Callable[[int, int, list[Any]], None]
 
 
-class ResourceMethods:
-    """Mixed into the sync client, which provides ``_core`` (the shared core) and ``send`` (the transport)."""
+class ResourceMethods(CampaignMethods):
+    """Mixed into the sync client, which provides ``_core`` (the shared core) and ``send`` (the transport).
+
+    Campaigns and funding instruments: :class:`~.resources_campaigns.CampaignMethods`.
+    """
 
     _core: ClientCore
 
@@ -174,43 +178,6 @@ class ResourceMethods:
         params = {"feature_keys": list(feature_keys)} if feature_keys else None
         data = self.call("accounts.features", params, account_id=account_id)
         return [str(f) for f in data or []]
-
-    # ------------------------------------------------------------------------------------------------
-    # Campaigns
-    # ------------------------------------------------------------------------------------------------
-    def list_campaigns(self, **filters: Any) -> Cursor:
-        """Campaigns (``with_draft=True`` to include drafts, ``draft_only=True`` for drafts only).
-
-        :param filters: filters and paging options of :meth:`list`.
-        """
-        return self.list("campaigns", **filters)
-
-    def get_campaign(
-        self, campaign_id: str, *, with_deleted: bool = False, account_id: str | None = None
-    ) -> dict[str, Any]:
-        """One campaign.
-
-        :param campaign_id: the campaign.
-        :param with_deleted: also find it when deleted.
-        :param account_id: the account, else the client's default.
-        """
-        return self._entity(
-            "campaigns.get",
-            {"with_deleted": with_deleted or None},
-            account_id=account_id,
-            campaign_id=campaign_id,
-        )
-
-    def update_campaign(
-        self, campaign_id: str, *, account_id: str | None = None, **params: Any
-    ) -> dict[str, Any]:
-        """Update a campaign (a draft cannot be activated or paused: that is only possible in the Ads UI).
-
-        :param campaign_id: the campaign.
-        :param account_id: the account, else the client's default.
-        :param params: the fields to change.
-        """
-        return self._entity("campaigns.update", params, account_id=account_id, campaign_id=campaign_id)
 
     # ------------------------------------------------------------------------------------------------
     # Line items

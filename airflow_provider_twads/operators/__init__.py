@@ -6,6 +6,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time __getattr__ imports on use
+    from airflow_provider_twads.operators.campaigns import (
+        CreateCampaignOperator as CreateCampaignOperator,
+    )
+    from airflow_provider_twads.operators.campaigns import (
+        DeleteCampaignOperator as DeleteCampaignOperator,
+    )
+    from airflow_provider_twads.operators.campaigns import (
+        UpdateCampaignOperator as UpdateCampaignOperator,
+    )
     from airflow_provider_twads.operators.line_items import (
         CreateLineItemOperator as CreateLineItemOperator,
     )
@@ -28,6 +37,9 @@ _EXPORTS = {
     "DeleteLineItemOperator": "line_items",
     "BatchTargetingOperator": "targeting",
     "PromoteTweetsOperator": "promoted_tweets",
+    "CreateCampaignOperator": "campaigns",
+    "UpdateCampaignOperator": "campaigns",
+    "DeleteCampaignOperator": "campaigns",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags_examples"
-EXPECTED = {"twads_campaign_launch", "twads_launch_many", "twads_draft_watcher", "twads_quickstart"}
+EXPECTED = {
+    "twads_campaign_launch",
+    "twads_launch_many",
+    "twads_draft_watcher",
+    "twads_quickstart",
+    "twads_full_launch",
+}
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from twads_emulator import vocabulary as v
 from twads_emulator.config import ConfigError, array, check_object, choice, number, string
+from twads_emulator.entities import FUNDING_INSTRUMENT_FIELDS
 from twads_emulator.promoted import Approval
 from twads_emulator.seed import seed_entities
 from twads_emulator.store import KINDS
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from twads_emulator.app import Emulator
 
 MAX_SEED = 1_000_000  # line items per admin seeding call
-ACTIVATABLE = ("campaigns", "line_items", "promoted_tweets")
+ACTIVATABLE = ("campaigns", "line_items", "promoted_tweets", "funding_instruments")
 
 
 def _known_features() -> tuple[str, ...]:
@@ -125,6 +126,14 @@ def build_app(emulator: Emulator) -> Starlette:
         )
         return {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
 
+    def add_funding_instrument(_r: Request, payload: Any) -> Any:
+        payload = check_object("funding_instrument", payload, ("account_id", "fields"), ("account_id",))
+        fields = check_object(
+            "funding_instrument.fields", payload.get("fields", {}), FUNDING_INSTRUMENT_FIELDS
+        )
+        account_id = string("funding_instrument.account_id", payload["account_id"])
+        return emulator.resources.admin_add_funding_instrument(account_id, **fields)
+
     def set_features(_r: Request, payload: Any) -> Any:
         payload = check_object("features", payload, ("account_id", "features"), ("account_id", "features"))
         account_id = string("features.account_id", payload["account_id"])
@@ -149,6 +158,7 @@ def build_app(emulator: Emulator) -> Starlette:
         Route("/activate", admin(activate), methods=["POST"]),
         Route("/seed/line_items", admin(seed_line_items), methods=["POST"]),
         Route("/features", admin(set_features), methods=["PUT", "POST"]),
+        Route("/funding_instruments", admin(add_funding_instrument), methods=["POST"]),
     ]  # fmt: skip
     endpoints = sorted({f"/_emulator{r.path}" for r in admin_routes})
 

@@ -40,15 +40,13 @@ PROMOTED_TWEET_KEYS = (
     "deleted",
 )  # fmt: skip
 FUNDING_INSTRUMENT_KEYS = (
-    "id",
-    "name",
-    "type",
-    "currency",
-    "entity_status",
-    "created_at",
-    "updated_at",
-    "deleted",
-)
+    "start_time", "description", "name", "credit_limit_local_micro", "end_time", "id", "entity_status",
+    "account_id", "reasons_not_able_to_fund", "io_header", "currency", "funded_amount_local_micro",
+    "created_at", "type", "able_to_fund", "updated_at", "credit_remaining_local_micro", "deleted",
+)  # fmt: skip
+# What the admin API may set on a funding instrument it adds (tests: one, several or no active ones).
+FUNDING_INSTRUMENT_FIELDS = ("name", "description", "type", "currency", "entity_status", "able_to_fund")
+FUNDING_INSTRUMENT_STATUSES = ("ACTIVE", "PAUSED", "CANCELLED")
 
 SORTABLE = {
     "accounts": ("created_at", "updated_at", "deleted", "name"),

@@ -15,6 +15,7 @@ from twads_emulator.entities import (
     ACCOUNT_KEYS,
     CAMPAIGN_KEYS,
     FUNDING_INSTRUMENT_KEYS,
+    FUNDING_INSTRUMENT_STATUSES,
     LINE_ITEM_KEYS,
     Context,
     _read_status,
@@ -240,6 +241,44 @@ class Resources(LineItems, TargetingCriteria, PromotedTweets):
         record["updated_at"] = now_iso()
         self.store.update(kind, record)
         return record
+
+    def admin_add_funding_instrument(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """Add a funding instrument to an account (``entities.FUNDING_INSTRUMENT_FIELDS``; the admin API
+        checks their names); return it as served."""
+        if self.store.get("accounts", account_id) is None:
+            raise KeyError(f"account {account_id} not found")
+        status = choice(
+            "funding_instrument.entity_status",
+            fields.get("entity_status", "ACTIVE"),
+            FUNDING_INSTRUMENT_STATUSES,
+        )
+        able = boolean("funding_instrument.able_to_fund", fields.get("able_to_fund", status == "ACTIVE"))
+        now = now_iso()
+
+        def build(new_id: str) -> dict[str, Any]:
+            return {
+                "account_id": account_id,
+                "id": new_id,
+                "name": f"Funding instrument {new_id}",
+                "description": f"Funding instrument {new_id}",
+                "type": "CREDIT_CARD",
+                "currency": "USD",
+                "start_time": now,
+                "end_time": None,
+                "credit_limit_local_micro": None,
+                "funded_amount_local_micro": 0,
+                "credit_remaining_local_micro": None,
+                "io_header": None,
+                "reasons_not_able_to_fund": [] if able else ["EXPIRED"],
+                "created_at": now,
+                "updated_at": now,
+                "deleted": False,
+                **fields,
+                "entity_status": status,
+                "able_to_fund": able,
+            }
+
+        return shape(self.store.create("funding_instruments", build), FUNDING_INSTRUMENT_KEYS)
 
     def admin_seed_line_items(self, campaign_id: str, count: int, **overrides: Any) -> list[str]:
         """Insert ``count`` line items under a campaign (bypassing the per-campaign limit), fast."""

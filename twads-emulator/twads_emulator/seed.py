@@ -206,14 +206,23 @@ def seed_entities() -> dict[str, list[dict[str, Any]]]:
         _account(SECOND_ACCOUNT_ID, "Sandbox account", ["CPI_CHARGING", "EVENT_TARGETING"]),
         _account(OTHER_ACCOUNT_ID, "Someone else's account", ["QUALIFIED_VIEWS"]),
     ]
-    funding_instruments = [
+    funding_instruments: list[dict[str, Any]] = [
         {
             "account_id": ACCOUNT_ID,
             "id": "lygyi",
             "name": "Emulator credit line",
+            "description": "Visa ending in 0650",
             "type": "CREDIT_CARD",
             "currency": "USD",
             "entity_status": "ACTIVE",
+            "start_time": "2016-07-22T04:24:04Z",
+            "end_time": None,
+            "credit_limit_local_micro": 200000000,
+            "funded_amount_local_micro": 645940000,
+            "credit_remaining_local_micro": None,
+            "io_header": None,
+            "able_to_fund": True,
+            "reasons_not_able_to_fund": [],
             "created_at": "2016-07-21T22:42:09Z",
             "updated_at": "2016-07-21T22:42:09Z",
             "deleted": False,

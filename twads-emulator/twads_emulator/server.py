@@ -214,6 +214,16 @@ class AdminClient:
             self._call("PUT", "features", {"account_id": account_id, "features": features})["features"],
         )
 
+    def add_funding_instrument(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """Add a funding instrument to an account: ``name``, ``description``, ``type``, ``currency``,
+        ``entity_status`` (ACTIVE, PAUSED or CANCELLED; default ACTIVE), ``able_to_fund``. To leave an
+        account with no active one, pause the seeded one:
+        ``activate("funding_instruments", id, "PAUSED")``."""
+        return cast(
+            dict[str, Any],
+            self._call("POST", "funding_instruments", {"account_id": account_id, "fields": fields}),
+        )
+
     def seed_line_items(self, campaign_id: str, count: int, **overrides: Any) -> dict[str, Any]:
         """Insert ``count`` line items under a campaign in one go (benchmarks; no per-campaign limit)."""
         return cast(

@@ -66,6 +66,13 @@ ENDPOINTS: Final[dict[str, Endpoint]] = {
         _list("accounts", "accounts", {"account_ids": _ID_LIST, "q": Param()}),
         _e("accounts.get", "GET", _ACC, {"with_deleted": BOOL}),
         _e("accounts.features", "GET", f"{_ACC}/features", {"feature_keys": Param(Kind.ID_LIST)}),
+        _list("funding_instruments", f"{_ACC}/funding_instruments", {"funding_instrument_ids": _ID_LIST}),
+        _e(
+            "funding_instruments.get",
+            "GET",
+            f"{_ACC}/funding_instruments/{{funding_instrument_id}}",
+            {"with_deleted": BOOL},
+        ),
         _list(
             "campaigns",
             f"{_ACC}/campaigns",

@@ -15,7 +15,10 @@ from airflow_provider_twads.api.params.model import Kind, Param, Rule, RuleKind
 __all__ = [
     "BUDGET_RULES",
     "CAMPAIGN_CREATE",
+    "CAMPAIGN_CREATE_ONLY_FIELDS",
+    "CAMPAIGN_FIELDS",
     "CAMPAIGN_UPDATE",
+    "CAMPAIGN_UPDATE_FIELDS",
     "LINE_ITEM_CREATE",
     "LINE_ITEM_CREATE_ONLY_FIELDS",
     "LINE_ITEM_CREATE_RULES",
@@ -174,22 +177,41 @@ LINE_ITEM_CREATE_RULES: Final = (
     ),
 )
 
-# Campaigns (current-campaigns.mdx).
-_CAMPAIGN_MUTABLE: Final[dict[str, Param]] = {
-    "budget_optimization": Param(Kind.ENUM, choices=vocab.BUDGET_OPTIMIZATIONS),
-    "daily_budget_amount_local_micro": MONEY,
-    "entity_status": Param(Kind.ENUM, choices=vocab.ENTITY_STATUSES),
-    "name": Param(max_length=vocab.CAMPAIGN_NAME_MAX_LENGTH),
-    "purchase_order_number": Param(max_length=vocab.PURCHASE_ORDER_NUMBER_MAX_LENGTH),
-    "standard_delivery": BOOL,
-    "total_budget_amount_local_micro": MONEY,
+# Campaigns (current-campaigns.mdx). :data:`CAMPAIGN_FIELDS` feeds the campaign operators, as
+# :data:`LINE_ITEM_FIELDS` feeds the line item ones.
+CAMPAIGN_FIELDS: Final[dict[str, Param]] = {
+    "funding_instrument_id": Param(Kind.ID, doc="the funding instrument the campaign spends from"),
+    "name": Param(max_length=vocab.CAMPAIGN_NAME_MAX_LENGTH, doc="the campaign name"),
+    "budget_optimization": Param(
+        Kind.ENUM,
+        choices=vocab.BUDGET_OPTIMIZATIONS,
+        doc="where the budget is optimised: per line item or across the campaign",
+    ),
+    "daily_budget_amount_local_micro": _money(
+        "the daily budget in micros of the funding instrument's currency"
+    ),
+    "total_budget_amount_local_micro": _money("the total budget in micros"),
+    "entity_status": Param(Kind.ENUM, choices=vocab.ENTITY_STATUSES, doc="the campaign status"),
+    "purchase_order_number": Param(
+        max_length=vocab.PURCHASE_ORDER_NUMBER_MAX_LENGTH,
+        clearable=True,
+        doc="the booking reference, for invoice reconciliation",
+    ),
+    "standard_delivery": Param(Kind.BOOL, doc="deprecated at the campaign level (set it on line items)"),
 }
+#: Fields that cannot change after creation (not on the PUT page).
+CAMPAIGN_CREATE_ONLY_FIELDS: Final[tuple[str, ...]] = ("funding_instrument_id",)
+CAMPAIGN_UPDATE_FIELDS: Final[tuple[str, ...]] = tuple(
+    f for f in CAMPAIGN_FIELDS if f not in CAMPAIGN_CREATE_ONLY_FIELDS
+)
 CAMPAIGN_CREATE: Final[dict[str, Param]] = {
-    "funding_instrument_id": Param(Kind.ID, required=True),
-    "name": dataclasses.replace(_CAMPAIGN_MUTABLE["name"], required=True),
-} | {k: p for k, p in _CAMPAIGN_MUTABLE.items() if k != "name"}
-CAMPAIGN_UPDATE: Final[dict[str, Param]] = _CAMPAIGN_MUTABLE | {
-    "entity_status": Param(Kind.ENUM, choices=vocab.UPDATABLE_ENTITY_STATUSES)
+    k: (dataclasses.replace(p, required=True) if k in ("funding_instrument_id", "name") else p)
+    for k, p in CAMPAIGN_FIELDS.items()
+}
+CAMPAIGN_UPDATE: Final[dict[str, Param]] = {k: CAMPAIGN_FIELDS[k] for k in CAMPAIGN_UPDATE_FIELDS} | {
+    "entity_status": dataclasses.replace(
+        CAMPAIGN_FIELDS["entity_status"], choices=vocab.UPDATABLE_ENTITY_STATUSES
+    )
 }
 
 # Targeting criteria (current-targeting-criteria.mdx).
