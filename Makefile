@@ -9,22 +9,24 @@ EMULATOR := twads-emulator
 # `uv` from PATH, else the one bootstrapped into .venv-tools, else pip.
 UV     := $(shell command -v uv 2>/dev/null)
 TOOLS  := .venv-tools
+UV_RUN := $(or $(UV),$(TOOLS)/bin/uv)
+# Which Airflow versions `make test-matrix` runs, and how deep: see scripts/test_matrix.py --help.
+MATRIX_ARGS ?=
 
-.PHONY: demo test lint bench soak emulator clean
+.PHONY: demo test test-matrix lint bench soak emulator clean
 
-$(BIN)/python:
-ifeq ($(UV),)
-	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv \
-	  && $(TOOLS)/bin/uv venv --quiet --python $(PYTHON) $(VENV) \
-	  || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
-else
-	$(UV) venv --quiet --python $(PYTHON) $(VENV)
-endif
+# uv from PyPI into .venv-tools when it is not on PATH; if even that fails, pip does the work (slower).
+$(TOOLS)/bin/uv:
+	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv || rm -rf $(TOOLS)
+
+$(BIN)/python: | $(if $(UV),,$(TOOLS)/bin/uv)
+	@if [ -x $(UV_RUN) ]; then $(UV_RUN) venv --quiet --python $(PYTHON) $(VENV); \
+	else $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; fi
 
 # install(<requirements>): uv if the venv was made by uv (no pip inside), pip otherwise.
 define install
 	@if [ -x $(BIN)/pip ]; then $(BIN)/python -m pip install --quiet $(1); \
-	else $(or $(UV),$(TOOLS)/bin/uv) pip install --quiet --python $(BIN)/python $(1); fi
+	else $(UV_RUN) pip install --quiet --python $(BIN)/python $(1); fi
 endef
 
 # Reinstall whenever a pyproject.toml changes (new dependency, new extra).
@@ -38,6 +40,10 @@ $(VENV)/.installed-bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Each supported Airflow minor in its own venv under .venv-matrix (same installer choice as above).
+test-matrix: | $(if $(UV),,$(TOOLS)/bin/uv)
+	UV=$(UV_RUN) $(PYTHON) scripts/test_matrix.py $(MATRIX_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
@@ -57,4 +63,4 @@ emulator: $(STAMP)
 	$(BIN)/twads-emulator --host 127.0.0.1 --port 8765
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .airflow
+	rm -rf $(VENV) $(TOOLS) .venv-matrix .airflow
