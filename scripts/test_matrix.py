@@ -128,7 +128,8 @@ def clean_env(venv: Path) -> dict[str, str]:
 def run(cmd: list[str], log: Path, env: dict[str, str], timeout: float) -> tuple[bool, str]:
     """Run ``cmd`` with its output in ``log``; return success and the output's last lines."""
     with log.open("a") as out:
-        out.write(f"$ {' '.join(cmd)}\n")
+        # The import check is a script given with -c: its first line is enough here.
+        out.write("$ " + " ".join(arg.strip().splitlines()[0] if arg.strip() else arg for arg in cmd) + "\n")
         out.flush()
         try:
             code = subprocess.run(
@@ -200,7 +201,7 @@ def smoke(venv: Path, log: Path) -> tuple[bool, str]:
 
 
 def pytest(venv: Path, log: Path, args: list[str]) -> tuple[bool, str]:
-    return run([str(venv / "bin/python"), "-m", "pytest", "-q", *args], log, clean_env(venv), timeout=3600)
+    return run([str(venv / "bin/python"), "-m", "pytest", "-q", *args], log, clean_env(venv), timeout=5400)
 
 
 def summary(ok: bool, tail: str) -> str:
@@ -215,6 +216,16 @@ def summary(ok: bool, tail: str) -> str:
         if re.fullmatch(r"\d+ modules, .*", line):
             return line
     return lines[-1][:100] if lines and not ok else ""
+
+
+def excerpt(tail: str, limit: int = 15) -> str:
+    """What a person needs from a failed step: the error lines (deduplicated), else the last lines."""
+    lines = tail.splitlines()
+    errors = re.compile(
+        r"^(E\s+\S*(Error|Exception)\b|FAILED |ERROR |import failed:|deprecation:|\S*Error: )"
+    )
+    found = list(dict.fromkeys(line for line in lines if errors.search(line)))
+    return "\n".join(f"    {line[:300]}" for line in (found or lines)[-limit:])
 
 
 def check_version(version: str, plan: list[str], args: argparse.Namespace, uv: str | None) -> list[Result]:
@@ -241,7 +252,7 @@ def check_version(version: str, plan: list[str], args: argparse.Namespace, uv: s
         seconds = time.monotonic() - start
         results.append(Result(version, name, ok, seconds, summary(ok, tail)))
         if not ok:
-            print("\n".join(tail.splitlines()[-25:]), flush=True)
+            print(excerpt(tail), flush=True)
             print(f"[{version}] {name} FAILED in {seconds:.0f} s: full log in {log.relative_to(REPO)}")
             if name == "install":
                 break
