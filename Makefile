@@ -17,7 +17,8 @@ MATRIX_ARGS ?=
 
 # uv from PyPI into .venv-tools when it is not on PATH; if even that fails, pip does the work (slower).
 $(TOOLS)/bin/uv:
-	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv || rm -rf $(TOOLS)
+	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv \
+	  || { rm -rf $(TOOLS); echo 'uv could not be installed: pip does the work instead (slower)'; }
 
 $(BIN)/python: | $(if $(UV),,$(TOOLS)/bin/uv)
 	@if [ -x $(UV_RUN) ]; then $(UV_RUN) venv --quiet --python $(PYTHON) $(VENV); \
