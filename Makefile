@@ -9,24 +9,25 @@ EMULATOR := twads-emulator
 # `uv` from PATH, else the one bootstrapped into .venv-tools, else pip.
 UV     := $(shell command -v uv 2>/dev/null)
 TOOLS  := .venv-tools
+UV_RUN := $(or $(UV),$(TOOLS)/bin/uv)
+# Which Airflow versions `make test-matrix` runs, and how deep: see scripts/test_matrix.py --help.
+MATRIX_ARGS ?=
 
-.PHONY: demo test lint bench soak emulator clean e2e race
+.PHONY: demo test test-matrix lint bench soak emulator clean e2e race bench-budget bench-triggers
 
-.PHONY: demo test lint bench soak emulator clean bench-triggers
-
-$(BIN)/python:
-ifeq ($(UV),)
+# uv from PyPI into .venv-tools when it is not on PATH; if even that fails, pip does the work (slower).
+$(TOOLS)/bin/uv:
 	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet uv \
-	  && $(TOOLS)/bin/uv venv --quiet --python $(PYTHON) $(VENV) \
-	  || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
-else
-	$(UV) venv --quiet --python $(PYTHON) $(VENV)
-endif
+	  || { rm -rf $(TOOLS); echo 'uv could not be installed: pip does the work instead (slower)'; }
+
+$(BIN)/python: | $(if $(UV),,$(TOOLS)/bin/uv)
+	@if [ -x $(UV_RUN) ]; then $(UV_RUN) venv --quiet --python $(PYTHON) $(VENV); \
+	else $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; fi
 
 # install(<requirements>): uv if the venv was made by uv (no pip inside), pip otherwise.
 define install
 	@if [ -x $(BIN)/pip ]; then $(BIN)/python -m pip install --quiet $(1); \
-	else $(or $(UV),$(TOOLS)/bin/uv) pip install --quiet --python $(BIN)/python $(1); fi
+	else $(UV_RUN) pip install --quiet --python $(BIN)/python $(1); fi
 endef
 
 # Reinstall whenever a pyproject.toml changes (new dependency, new extra).
@@ -40,6 +41,10 @@ $(VENV)/.installed-bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Each supported Airflow minor in its own venv under .venv-matrix (same installer choice as above).
+test-matrix: | $(if $(UV),,$(TOOLS)/bin/uv)
+	UV=$(UV_RUN) $(PYTHON) scripts/test_matrix.py $(MATRIX_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
@@ -68,14 +73,13 @@ e2e: $(VENV)/.installed-e2e
 	$(BIN)/python -m scripts.e2e
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .airflow
+	rm -rf $(VENV) $(TOOLS) .venv-matrix .airflow
 
 # K writers in separate processes on colliding keys (issue 11): duplicates, divergent IDs, failed tasks.
 race: $(STAMP)
 	$(BIN)/python benchmarks/race.py --writers 4 --trials 3
 
 # Issue 11: 4 and 8 worker processes sharing one write budget (2 per 3 s); see benchmarks/README.md.
-.PHONY: bench-budget
 bench-budget: $(STAMP)
 	$(BIN)/python benchmarks/bench_shared_budget.py --workers 4 8
 
