@@ -5,11 +5,12 @@ Neutral ground between ``operators/`` and ``sensors/``; nothing here imports Air
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_twads.connection import DEFAULT_CONN_ID
 
@@ -17,7 +18,18 @@ if TYPE_CHECKING:
     from airflow_provider_twads.api.client import AdsApiClient
     from airflow_provider_twads.hooks.ads_api import AdsApiHook
 
-__all__ = ["CONN_TEMPLATE_FIELDS", "DEFAULT_CONN_ID", "AdsApiHookMixin", "as_id_list", "as_int"]
+__all__ = [
+    "CONN_TEMPLATE_FIELDS",
+    "DEFAULT_CONN_ID",
+    "AdsApiHookMixin",
+    "as_id_list",
+    "as_int",
+    "fail_fast_on_deterministic_errors",
+]
+
+_Execute = TypeVar("_Execute", bound=Callable[..., Any])
+#: One task class per error class, so that ``isinstance`` keeps working for both.
+_FAIL_FAST_CLASSES: dict[type[Exception], type[Exception]] = {}
 
 #: Template fields every operator and sensor has.
 CONN_TEMPLATE_FIELDS: tuple[str, ...] = ("twitter_ads_conn_id", "account_id")
@@ -43,6 +55,65 @@ class AdsApiHookMixin:
     def client(self) -> AdsApiClient:
         """The hook's client (one HTTP session per task)."""
         return self.hook.get_conn()
+
+
+def fail_fast_on_deterministic_errors(execute: _Execute) -> _Execute:
+    """Decorate ``execute``: an error that a retry of the same request cannot fix fails the task at once.
+
+    Bad input, a 4xx other than 408/423/429 (missing account feature, draft, unknown entity, bad
+    credentials), a settings mismatch: each would fail identically on every retry, burning the task's
+    ``retries`` and delaying the rollback. The error is re-raised as itself and as Airflow's
+    ``AirflowFailException`` (a class deriving from both), which every Airflow 3 fails without retrying;
+    ``except SettingsMismatchError`` and the like still match. Transient errors propagate unchanged.
+    """
+
+    @functools.wraps(execute)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return execute(*args, **kwargs)
+        except Exception as err:
+            from airflow_provider_twads.api.errors import is_deterministic
+
+            if not is_deterministic(err) or _is_fail_exception(err):
+                raise
+            err.__class__ = _fail_fast_class(type(err))
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_fail_exception(err: BaseException) -> bool:
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    return isinstance(err, AirflowFailException)
+
+
+def _fail_fast_class(cls: type[Exception]) -> type[Exception]:
+    """``cls`` that is also an ``AirflowFailException`` (same name and module, so logs read the same).
+
+    It pickles as ``cls`` itself (the made-up class exists only in this process): the Ads API errors
+    rebuild from ``(_rebuild, (class, state))``, see ``AdsApiError.__reduce__``.
+    """
+    if cls not in _FAIL_FAST_CLASSES:
+        from airflow.providers.common.compat.sdk import AirflowFailException
+
+        def __reduce__(self: Exception) -> tuple[Any, ...]:
+            reduced: tuple[Any, ...] = cls.__reduce__(self)  # type: ignore[assignment]
+            rebuild, (_, *rest) = reduced[:2]
+            return (rebuild, (cls, *rest))
+
+        fast: type[Exception] = type(
+            cls.__name__,
+            (cls, AirflowFailException),
+            {
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+                "__reduce__": __reduce__,
+            },
+        )
+        _FAIL_FAST_CLASSES[cls] = fast
+    return _FAIL_FAST_CLASSES[cls]
 
 
 def as_id_list(value: Any, *, parameter: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 Airflow 3 resolves an extra link in the worker when the task finishes (``get_link`` is called then, and its
 result is stored as an XCom the UI reads). :class:`LineItemLink` builds the URL from a small XCom the
-operator pushed while running: ``{"account_id", "campaign_id", "line_item_ids"}``.
+operator pushed while running: ``{"account_id", "campaign_ids", "line_item_ids", "host"}``. The Ads UI
+shows only what X's own API holds: for a connection to another host (the local emulator, a proxy of
+one's own), the link stays empty rather than open a page that does not exist.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import quote
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink
 
-from airflow_provider_twads.api.vocabulary import ADS_UI_URL
+from airflow_provider_twads.api.vocabulary import ADS_UI_URL, LEGACY_HOSTS, PRODUCTION_HOST, SANDBOX_HOST
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator, Context, TaskInstanceKey
@@ -45,9 +47,16 @@ def line_item_url(account_id: str, campaign_id: str, line_item_id: str | None = 
     return LINE_ITEM_URL_TEMPLATE.format(line_item_id=quote(str(line_item_id)), **parts)
 
 
+#: API hosts whose entities the Ads UI shows.
+X_API_HOSTS = frozenset({PRODUCTION_HOST, SANDBOX_HOST, *LEGACY_HOSTS})
+
+
 def _url_from_value(value: Any) -> str:
     if not isinstance(value, Mapping):
         return ""
+    host = value.get("host")
+    if host is not None and str(host).rstrip("/") not in X_API_HOSTS:
+        return ""  # not X's API: the Ads UI has no such entity
     account, ids, campaigns = (
         value.get("account_id"),
         value.get("line_item_ids") or [],
@@ -67,7 +76,7 @@ class LineItemLink(BaseOperatorLink):
 
     @staticmethod
     def persist(
-        context: Context, *, account_id: str, campaign_ids: list[str], line_item_ids: list[str]
+        context: Context, *, account_id: str, campaign_ids: list[str], line_item_ids: list[str], host: str
     ) -> None:
         """Store what the link needs (a small XCom), from ``execute``.
 
@@ -75,10 +84,16 @@ class LineItemLink(BaseOperatorLink):
         :param account_id: the ad account.
         :param campaign_ids: the campaigns of the line items (first one used for several).
         :param line_item_ids: the line item IDs.
+        :param host: the API host the line items live on (the link is empty unless it is X's).
         """
         context["ti"].xcom_push(
             key=LINE_ITEM_XCOM_KEY,
-            value={"account_id": account_id, "campaign_ids": campaign_ids, "line_item_ids": line_item_ids},
+            value={
+                "account_id": account_id,
+                "campaign_ids": campaign_ids,
+                "line_item_ids": line_item_ids,
+                "host": host,
+            },
         )
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:

@@ -29,8 +29,8 @@ another ``name_prefix`` or ``launch_date``.
 
 Retries: transient errors (rate limits, 5xx, dropped connections) are retried by the client and then by
 Airflow (``retries``); deterministic ones (validation, a bad request, missing account feature, a draft,
-settings that differ from the existing line item's, credentials) fail at once, through the tasks'
-``retry_policy`` (Airflow 3.3 and later; earlier versions retry them ``retries`` times, harmlessly).
+settings that differ from the existing line item's, credentials) fail at once: the provider's operators
+raise them as ``AirflowFailException`` too, on every Airflow 3.
 If ``activate`` itself fails for good (its PUT may have been applied before the error), its failure
 callback first sets the line item back to PAUSED, so a red run never leaves it spending, and the rollback
 then removes it.
@@ -56,16 +56,6 @@ from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 
 LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
 FLIGHT_DAYS = 7
-# Errors that the same request meets again on every try: fail at once instead of retrying. Dotted paths, so
-# that parsing the DAG imports nothing more; a path that does not import matches nothing (and is logged).
-DETERMINISTIC_ERRORS = [
-    "airflow_provider_twads.api.errors.AdsApiValidationError",
-    "airflow_provider_twads.api.errors.BadRequestError",  # also missing account feature, drafts
-    "airflow_provider_twads.api.errors.UnauthorizedError",
-    "airflow_provider_twads.api.errors.ForbiddenError",
-    "airflow_provider_twads.api.errors.NotFoundError",
-    "airflow_provider_twads.reconcile.SettingsMismatchError",
-]
 
 
 def launch_day(
@@ -91,16 +81,7 @@ def launch_day(
     return pendulum.instance(moment).in_timezone("UTC").date()
 
 
-def _default_args() -> dict[str, Any]:
-    args: dict[str, Any] = {"retries": 2, "retry_delay": datetime.timedelta(seconds=5)}
-    try:  # Airflow 3.3+
-        from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
-    except ImportError:  # pragma: no cover - older Airflow retries these too, which is harmless
-        return args
-    args["retry_policy"] = ExceptionRetryPolicy(
-        rules=[RetryRule(exception=DETERMINISTIC_ERRORS, action=RetryAction.FAIL, reason="not retryable")]
-    )
-    return args
+DEFAULT_ARGS: dict[str, Any] = {"retries": 2, "retry_delay": datetime.timedelta(seconds=5)}
 
 
 def pause_after_failed_activation(context: Any) -> None:
@@ -129,7 +110,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 5, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=_default_args(),
+    default_args=DEFAULT_ARGS,
     params={
         "campaign_id": Param("8gdx6", type="string", description="Campaign to launch into."),
         "name_prefix": Param(

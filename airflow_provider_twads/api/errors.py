@@ -41,8 +41,13 @@ __all__ = [
     "TransientError",
     "UnauthorizedError",
     "error_from_response",
+    "is_deterministic",
     "parse_error_body",
 ]
+
+
+# 4xx statuses that say "not now" rather than "not this request" (fundamentals/error-codes-and-responses).
+TRANSIENT_CLIENT_STATUSES: tuple[int, ...] = (408, 423, 429)
 
 
 def _scrub_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -102,6 +107,15 @@ class AdsApiError(Exception):
         """The first error code, if any."""
         return self.codes[0] if self.codes else None
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether the same request meets the same error on every try: fix the input, do not retry.
+
+        True for a 4xx other than 408, 423 and 429 (which say "not now", not "not this request").
+        """
+        status = self.status
+        return isinstance(status, int) and 400 <= status < 500 and status not in TRANSIENT_CLIENT_STATUSES
+
     def _headline(self) -> str:
         parts: list[str] = []
         if self.method or self.path:
@@ -133,6 +147,14 @@ class AdsApiError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructor: make the exception picklable (Airflow ships exceptions between processes).
         return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def is_deterministic(err: BaseException) -> bool:
+    """Whether ``err`` is an Ads API error that a retry of the same request cannot fix.
+
+    :param err: any exception.
+    """
+    return isinstance(err, AdsApiError) and err.deterministic
 
 
 def _rebuild(cls: type[AdsApiError], state: dict[str, Any]) -> AdsApiError:
@@ -168,6 +190,11 @@ class AdsApiValidationError(AdsApiError, ValueError):
             shown = ", ".join(str(a) for a in self.allowed)
             text = f"{message} (allowed: {shown})"
         super().__init__(text, parameter=parameter, hint=hint)
+
+    @property
+    def deterministic(self) -> bool:
+        """Bad input stays bad on every try."""
+        return True
 
     def _headline(self) -> str:
         where = f"{self.operation}: " if self.operation else ""

@@ -9,11 +9,12 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_twads.api.params.docs import document_params
 from airflow_provider_twads.api.params.fields import CAMPAIGN_FIELDS, CAMPAIGN_UPDATE, CAMPAIGN_UPDATE_FIELDS
-from airflow_provider_twads.operators._base import (
+from airflow_provider_twads.common import (
     CONN_TEMPLATE_FIELDS,
     DEFAULT_CONN_ID,
     AdsApiHookMixin,
     as_id_list,
+    fail_fast_on_deterministic_errors,
 )
 from airflow_provider_twads.operators.line_items import _ids_result
 
@@ -117,6 +118,7 @@ class CreateCampaignOperator(AdsApiHookMixin, BaseOperator):
             )
         return spec
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> str:
         """Create (or reuse) the campaign and return its ID.
 
@@ -192,6 +194,7 @@ class UpdateCampaignOperator(AdsApiHookMixin, BaseOperator):
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> str | list[str]:
         """Apply the changes to each campaign; return the ID(s).
 
@@ -238,6 +241,7 @@ class DeleteCampaignOperator(AdsApiHookMixin, BaseOperator):
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> str | list[str]:
         """Delete each campaign; return the ID(s).
 

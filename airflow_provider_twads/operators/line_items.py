@@ -9,13 +9,14 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_twads.api.params.docs import document_params
 from airflow_provider_twads.api.params.fields import LINE_ITEM_FIELDS, LINE_ITEM_UPDATE
-from airflow_provider_twads.links import LineItemLink
-from airflow_provider_twads.operators._base import (
+from airflow_provider_twads.common import (
     CONN_TEMPLATE_FIELDS,
     DEFAULT_CONN_ID,
     AdsApiHookMixin,
     as_id_list,
+    fail_fast_on_deterministic_errors,
 )
+from airflow_provider_twads.links import LineItemLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -200,6 +201,7 @@ class CreateLineItemOperator(AdsApiHookMixin, BaseOperator):
             specs.append(spec)
         return specs
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> str | list[str]:
         """Create (or reuse) the line item(s) and return the ID(s).
 
@@ -238,6 +240,7 @@ class CreateLineItemOperator(AdsApiHookMixin, BaseOperator):
             account_id=str(self.hook.account_id),
             campaign_ids=list(dict.fromkeys(r.campaign_id for r in results)),
             line_item_ids=[r.id for r in results],
+            host=self.hook.settings.host,
         )
         ids = [r.id for r in results]
         return ids if self.line_items is not None else ids[0]
@@ -293,6 +296,7 @@ class UpdateLineItemOperator(AdsApiHookMixin, BaseOperator):
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> str | list[str]:
         """Apply the changes to each line item; return the ID(s).
 
@@ -345,6 +349,7 @@ class DeleteLineItemOperator(AdsApiHookMixin, BaseOperator):
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> str | list[str]:
         """Delete each line item; return the ID(s).
 

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_twads.operators._base import (
+from airflow_provider_twads.common import (
     CONN_TEMPLATE_FIELDS,
     DEFAULT_CONN_ID,
     AdsApiHookMixin,
     as_id_list,
+    fail_fast_on_deterministic_errors,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class BatchTargetingOperator(AdsApiHookMixin, BaseOperator):
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> dict[str, list[str]]:
         """Reconcile the criteria; return the created, deleted and unchanged IDs.
 

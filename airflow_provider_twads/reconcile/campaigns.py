@@ -84,6 +84,11 @@ class FundingInstrumentError(ReconcileError):
         self.funding_instruments = [dict(f) for f in funding_instruments]
         super().__init__(message)
 
+    @property
+    def deterministic(self) -> bool:
+        """Until a person changes the account's funding instruments, every try finds the same ones."""
+        return True
+
 
 class CampaignSettingsMismatchError(SettingsMismatchError):
     """A campaign of the requested name exists with other settings (a :class:`SettingsMismatchError`).

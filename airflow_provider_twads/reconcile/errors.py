@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_twads.api.errors import AdsApiError
+from airflow_provider_twads.api.errors import AdsApiError, is_deterministic
 
 __all__ = ["PartialApplyError", "ReconcileError", "SettingsMismatchError", "format_diff"]
-
-# 4xx statuses that say "not now" rather than "not this request" (fundamentals/error-codes-and-responses).
-_TRANSIENT_CLIENT_STATUSES = (408, 423, 429)
 
 
 class ReconcileError(AdsApiError):
@@ -72,6 +69,11 @@ class SettingsMismatchError(ReconcileError):
             )
         super().__init__("\n".join(parts))
 
+    @property
+    def deterministic(self) -> bool:
+        """The same settings meet the same existing line item on every try."""
+        return True
+
 
 class PartialApplyError(ReconcileError):
     """A multi-step write stopped part-way. The message says what was applied; a re-run completes the rest.
@@ -84,6 +86,11 @@ class PartialApplyError(ReconcileError):
         self.applied = dict(applied)
         super().__init__(message)
 
+    @property
+    def deterministic(self) -> bool:
+        """As the failure that stopped it (raised ``from`` it): a refused request stays refused."""
+        return is_deterministic(self.__cause__) if self.__cause__ is not None else False
+
 
 def rerun_advice(err: BaseException, rerun: str) -> str:
     """What to do after a failed write: a re-run, unless the API refused the request itself.
@@ -95,7 +102,7 @@ def rerun_advice(err: BaseException, rerun: str) -> str:
     :param rerun: what a re-run does, e.g. "it skips Tweets already promoted and promotes the rest."
     """
     status = getattr(err, "status", None)
-    if isinstance(status, int) and 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUSES:
+    if status is not None and is_deterministic(err):
         return (
             f"The API refused the request itself (HTTP {status}): re-sending it cannot help. Fix what the "
             f"error names first; a re-run then {rerun.removeprefix('it ')}"

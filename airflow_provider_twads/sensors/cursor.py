@@ -23,6 +23,7 @@ from airflow_provider_twads.common import (
     AdsApiHookMixin,
     as_id_list,
     as_int,
+    fail_fast_on_deterministic_errors,
 )
 from airflow_provider_twads.condition import Condition, ConditionResult, evaluate, read_event
 
@@ -194,6 +195,7 @@ class AdsCursorSensor(AdsApiHookMixin, BaseSensorOperator):
         return PokeReturnValue(is_done=result.done, xcom_value=result.matched_ids if result.done else None)
 
     # -- deferrable ---------------------------------------------------------------------------------------
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> Any:
         """Poke/reschedule as usual; when deferrable, check once, then defer to :class:`AdsCursorTrigger`.
 

@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from twads_emulator import DEFAULT_CREDENTIALS, SEED
+from twads_emulator import DEFAULT_CREDENTIALS
 
 pytestmark = pytest.mark.airflow_db
 DAGS = Path(__file__).parent / "dags"
@@ -72,9 +72,9 @@ def test_launch_dag_runs_and_a_second_run_converges(emu: Any, airflow_db: Path) 
 
     xcoms, rendered = stored(dag_run.run_id)
     assert xcoms[("create_line_item", "return_value")] == li["id"]
-    assert xcoms[("create_line_item", "_link_LineItemLink")] == (
-        f"https://ads.x.com/campaign_form/{SEED['account_id']}/campaign/8slvg/adgroup/{li['id']}/details"
-    )
+    # An emulator connection: the Ads UI has no such line item, so the link stays empty (issue 12).
+    assert xcoms.get(("create_line_item", "_link_LineItemLink")) in (None, "")
+    assert xcoms[("create_line_item", "twads_line_item")]["host"] == emu.base_url
     assert len(xcoms[("wait_for_approval", "return_value")]) == 2
     assert rendered["create_line_item"]["start_time"] == "2024-05-01 00:00:00+00:00"
     dumped = json.dumps([list(xcoms.items()), rendered], default=str)

@@ -45,6 +45,7 @@ def test_create_is_paused_by_default_and_a_rerun_reuses_it(emu, execute):
         "account_id": SEED["account_id"],
         "campaign_ids": [CAMPAIGN],
         "line_item_ids": [first],
+        "host": emu.base_url,
     }
     (li,) = line_items_named(emu, "spring")
     assert (li["id"], li["entity_status"], li["start_time"]) == (first, "PAUSED", "2024-05-01T00:00:00Z")
@@ -226,3 +227,21 @@ def test_delete_is_idempotent(emu, execute):
     assert line_items_named(emu, "doomed") == []
     deletes = [r["status"] for r in emu.admin.requests() if r["method"] == "DELETE"]
     assert deletes == [200, 404]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("https://ads-api.x.com", "https://ads.x.com/campaign_form/acc/campaign/camp/adgroup/li1/details"),
+        (
+            "https://ads-api-sandbox.x.com/",
+            "https://ads.x.com/campaign_form/acc/campaign/camp/adgroup/li1/details",
+        ),
+        ("http://127.0.0.1:8765", ""),  # the emulator: no such line item in the Ads UI
+    ],
+)
+def test_the_line_item_link_points_at_the_ads_ui_only_for_x_hosts(host, expected):
+    from airflow_provider_twads.links import _url_from_value
+
+    value = {"account_id": "acc", "campaign_ids": ["camp"], "line_item_ids": ["li1"], "host": host}
+    assert _url_from_value(value) == expected
