@@ -23,10 +23,11 @@ from twads_emulator.entities import (
 from twads_emulator.line_items import SEED_DEFAULTS, SEEDABLE_FIELDS, LineItems
 from twads_emulator.params import ApiError, Params, invalid, now_iso
 from twads_emulator.promoted import PromotedTweets
+from twads_emulator.stats import Analytics
 from twads_emulator.targeting import TargetingCriteria
 
 
-class Resources(LineItems, TargetingCriteria, PromotedTweets):
+class Resources(LineItems, TargetingCriteria, PromotedTweets, Analytics):
     """Handlers for every API endpoint, over one :class:`Store`: accounts, funding instruments and
     campaigns here, the other families from their modules, and the batch and admin operations that span
     them."""
