@@ -23,7 +23,7 @@ from twads_emulator.entities import (
 from twads_emulator.line_items import SEED_DEFAULTS, SEEDABLE_FIELDS, LineItems
 from twads_emulator.params import ApiError, Params, invalid, now_iso
 from twads_emulator.promoted import PromotedTweets
-from twads_emulator.stats import Analytics
+from twads_emulator.stats import Analytics, mark_status
 from twads_emulator.targeting import TargetingCriteria
 
 
@@ -235,6 +235,7 @@ class Resources(LineItems, TargetingCriteria, PromotedTweets, Analytics):
         record = self.store.get(kind, id_)
         if record is None:
             raise KeyError(f"{kind} {id_} not found")
+        mark_status(record, status)
         record["entity_status"] = status
         if kind == "campaigns":
             self._status_fields(record)

@@ -4,13 +4,16 @@ Metrics are computed, not stored: every (entity, placement, hour) that served ha
 hash of the three, so a test can assert exact values (:func:`hourly`), and an hour in which the entity did
 not serve has none. When a line item served is derived from its record, as the store keeps no history:
 
-- ``ACTIVE``: from its last update (``updated_at``: activation, or the seeded time) until now;
-- ``PAUSED``: from its creation until it was paused (``updated_at``), so pausing keeps its history;
+- ``ACTIVE``: from its last activation (a status change recorded by :func:`mark_status`; else its
+  creation: created or seeded ``ACTIVE``) until now;
+- ``PAUSED``: from its last activation until it was paused, so pausing keeps its history; created or
+  seeded paused and never activated: never served;
 - drafts and deleted line items never served;
 
-each clipped to the line item's own ``start_time``/``end_time``. A promoted Tweet serves when its line item
-does (and after its own creation); campaigns, funding instruments and the account sum their line items.
-Limitation: an ``ACTIVE`` line item updated for another reason (a new name) restarts its history then.
+each clipped to the line item's own ``start_time``/``end_time``, in whole hours (the activation's hour
+counts in full). A promoted Tweet serves when its line item does (and after its own creation); campaigns,
+funding instruments and the account sum their line items. Limitation: only the last activation is
+remembered, so a line item paused and re-activated shows no gap.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from twads_emulator.entities import Context, EntityBase
-from twads_emulator.params import ApiError, Params, format_time, invalid
+from twads_emulator.params import ApiError, Params, format_time, invalid, now_iso
 
 HOUR = dt.timedelta(hours=1)
 MAX_ENTITY_IDS = 20
@@ -135,15 +138,35 @@ def _placements(line_item: dict[str, Any]) -> tuple[str, ...]:
     return out + (("PUBLISHER_NETWORK",) if "PUBLISHER_NETWORK" in placements else ())
 
 
+def mark_status(record: dict[str, Any], status: str | None) -> None:
+    """Remember when an entity starts or stops serving (called on every status change; hidden fields).
+
+    :param record: the entity, before the change.
+    :param status: its new status (``None``: unchanged).
+    """
+    if status is None or status == record.get("entity_status"):
+        return
+    if status == "ACTIVE":
+        record["_activated_at"] = now_iso()
+    elif record.get("entity_status") == "ACTIVE":
+        record["_activated_at"] = record.get("_activated_at") or record.get("created_at")
+        record["_paused_at"] = now_iso()
+
+
 def served(line_item: dict[str, Any], now: dt.datetime) -> Window | None:
-    """When a line item served (see the module docstring), or None."""
+    """When a line item served (see the module docstring), or None. Whole hours: the hour it was activated
+    in and the hour it was paused in count in full, as the current hour does."""
     status = line_item.get("entity_status")
     if line_item.get("deleted") or status not in ("ACTIVE", "PAUSED"):
         return None
-    updated = _parse(line_item.get("updated_at")) or now
-    start, end = (
-        (updated, now) if status == "ACTIVE" else (_parse(line_item.get("created_at")) or now, updated)
-    )
+    activated = _parse(line_item.get("_activated_at"))
+    if status == "ACTIVE":
+        start, end = activated or _parse(line_item.get("created_at")) or now, now
+    elif activated is None:  # created or seeded paused: never served
+        return None
+    else:
+        start, end = activated, _floor_hour(_parse(line_item.get("_paused_at")) or now) + HOUR
+    start = _floor_hour(start)
     own_start, own_end = _parse(line_item.get("start_time")), _parse(line_item.get("end_time"))
     start = max(start, own_start) if own_start else start
     end = min(end, own_end) if own_end else end
