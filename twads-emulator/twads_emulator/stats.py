@@ -356,7 +356,7 @@ class Analytics(EntityBase):
         acct = ctx.account_id or ""
         now = dt.datetime.now(dt.UTC)
         pts = self.store.find("promoted_tweets", account_id=acct) if entity == "PROMOTED_TWEET" else []
-        data = []
+        data: list[dict[str, Any]] = []
         for li in sorted(self._line_items(acct), key=lambda r: str(r["id"])):
             if not _kept(li, filters):
                 continue
