@@ -150,7 +150,12 @@ def _to_time(name: str, value: Any, operation: str) -> str:
             operation=operation,
             hint="a template probably rendered the wrong date (an unset variable, a default of year 1)",
         )
-    if name == "end_time" and text < datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"):
+    # A past end is a flight that never serves; for analytics (stats.*) it is the usual window.
+    if (
+        name == "end_time"
+        and not operation.startswith("stats.")
+        and text < datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ):
         _warn_past_end(text, operation)
     return text
 

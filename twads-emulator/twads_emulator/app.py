@@ -68,6 +68,8 @@ def _routes() -> list[tuple[re.Pattern[str], dict[str, str], str, str | None]]:
          "promoted_tweet_id"),
         ("batch/" + _A + "/(?P<kind>campaigns|line_items|targeting_criteria)", {"POST": "batch"}, "batch",
          None),
+        ("stats/" + _A, {"GET": "get_stats"}, "stats", None),
+        ("stats/" + _A + "/active_entities", {"GET": "get_active_entities"}, "stats", None),
     ]  # fmt: skip
     return [
         (re.compile(pattern + "$"), methods, name, id_param) for pattern, methods, name, id_param in table

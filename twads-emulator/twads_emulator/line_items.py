@@ -8,6 +8,7 @@ from twads_emulator import vocabulary as v
 from twads_emulator.entities import LINE_ITEM_KEYS, Context, EntityBase, _read_status, shape
 from twads_emulator.params import ApiError, Params, invalid, now_iso
 from twads_emulator.seed import line_item_defaults
+from twads_emulator.stats import mark_status
 
 # Defaults the API derives from the objective.
 DEFAULT_GOAL = {
@@ -337,6 +338,7 @@ class LineItems(EntityBase):
         p.finish()
         record = self._entity("line_items", ctx, id_)
         self._check_draft(record, changes, p)
+        mark_status(record, changes.get("entity_status"))
         record.update(changes)
         # A legacy value with no current equivalent means "let the API choose" (the objective's default).
         if "goal" in changes and changes["goal"] is None:

@@ -16,6 +16,7 @@ from typing import Any
 from twads_emulator.config import ConfigError, check_object, number
 from twads_emulator.vocabulary import (
     RATE_LIMIT_ACCOUNT_READS,
+    RATE_LIMIT_ANALYTICS,
     RATE_LIMIT_CATEGORIES,
     RATE_LIMIT_CORE_READS,
     RATE_LIMIT_GLOBAL_READS,
@@ -101,6 +102,8 @@ def classify(method: str, route: str, has_account: bool, with_total_count: bool)
         return RATE_LIMIT_GLOBAL_READS, None
     if route == "targeting_criteria":
         return RATE_LIMIT_TARGETING, None
+    if route == "stats":  # user-level, shared by every analytics endpoint (analytics.mdx)
+        return RATE_LIMIT_ANALYTICS, None
     if with_total_count:
         return APP_READS, RATE_LIMIT_TOTAL_COUNT
     if route == "features":

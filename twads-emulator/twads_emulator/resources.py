@@ -24,10 +24,11 @@ from twads_emulator.entities import (
 from twads_emulator.line_items import SEED_DEFAULTS, SEEDABLE_FIELDS, LineItems
 from twads_emulator.params import ApiError, Params, invalid, now_iso
 from twads_emulator.promoted import PromotedTweets
+from twads_emulator.stats import Analytics, mark_status
 from twads_emulator.targeting import TargetingCriteria
 
 
-class Resources(LineItems, TargetingCriteria, PromotedTweets):
+class Resources(LineItems, TargetingCriteria, PromotedTweets, Analytics):
     """Handlers for every API endpoint, over one :class:`Store`: accounts, funding instruments and
     campaigns here, the other families from their modules, and the batch and admin operations that span
     them."""
@@ -235,6 +236,7 @@ class Resources(LineItems, TargetingCriteria, PromotedTweets):
         record = self.store.get(kind, id_)
         if record is None:
             raise KeyError(f"{kind} {id_} not found")
+        mark_status(record, status)
         record["entity_status"] = status
         if kind == "campaigns":
             self._status_fields(record)

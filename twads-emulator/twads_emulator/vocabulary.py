@@ -301,6 +301,7 @@ RATE_LIMIT_TARGETING: Final = "targeting_criteria"  # category, 400 per 15 minut
 RATE_LIMIT_TOTAL_COUNT: Final = "total_count"  # requests with with_total_count=true: 200 per 15 minutes
 RATE_LIMIT_ACCOUNT_READS: Final = "account_reads"  # other GETs with :account_id: 2000 per 15 minutes
 RATE_LIMIT_GLOBAL_READS: Final = "global_reads"  # GETs without :account_id (GET accounts): 5 per 15 minutes
+RATE_LIMIT_ANALYTICS: Final = "analytics"  # sync stats and active entities: 250 per 15 minutes, per user
 RATE_LIMIT_CATEGORIES: Final[dict[str, tuple[int, int, str]]] = {
     RATE_LIMIT_WRITES: (450, 60, "category"),
     RATE_LIMIT_CORE_READS: (10_000, 900, "endpoint"),
@@ -308,6 +309,7 @@ RATE_LIMIT_CATEGORIES: Final[dict[str, tuple[int, int, str]]] = {
     RATE_LIMIT_TOTAL_COUNT: (200, 900, "endpoint"),
     RATE_LIMIT_ACCOUNT_READS: (2000, 900, "endpoint"),
     RATE_LIMIT_GLOBAL_READS: (5, 900, "endpoint"),
+    RATE_LIMIT_ANALYTICS: (250, 900, "category"),
 }
 # Response headers.
 RETRY_AFTER_HEADER: Final = "retry-after"

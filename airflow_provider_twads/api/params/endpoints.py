@@ -19,6 +19,14 @@ from airflow_provider_twads.api.params.fields import (
     TARGETING_CRITERION_CREATE,
 )
 from airflow_provider_twads.api.params.model import Endpoint, Kind, Param, Rule, RuleKind
+from airflow_provider_twads.api.params.stats import (
+    ACTIVE_ENTITY_TYPES,
+    GRANULARITIES,
+    MAX_STATS_ENTITY_IDS,
+    METRIC_GROUPS,
+    STATS_ENTITIES,
+    STATS_PLACEMENTS,
+)
 
 __all__ = ["ENDPOINTS", "endpoint"]
 
@@ -150,6 +158,40 @@ ENDPOINTS: Final[dict[str, Endpoint]] = {
             },
         ),
         _e("promoted_tweets.delete", "DELETE", f"{_ACC}/promoted_tweets/{{promoted_tweet_id}}"),
+        _e(
+            "stats.get",
+            "GET",
+            f"stats/{_ACC}",
+            {
+                "entity": Param(Kind.ENUM, required=True, choices=STATS_ENTITIES),
+                "entity_ids": Param(Kind.ID_LIST, required=True, max_items=MAX_STATS_ENTITY_IDS),
+                "start_time": Param(Kind.TIME, required=True),
+                "end_time": Param(Kind.TIME, required=True),
+                "granularity": Param(Kind.ENUM, required=True, choices=GRANULARITIES),
+                "metric_groups": Param(Kind.ENUM_LIST, required=True, choices=METRIC_GROUPS),
+                "placement": Param(Kind.ENUM, required=True, choices=STATS_PLACEMENTS),
+            },
+        ),
+        _e(
+            "stats.active_entities",
+            "GET",
+            f"stats/{_ACC}/active_entities",
+            {
+                "entity": Param(Kind.ENUM, required=True, choices=ACTIVE_ENTITY_TYPES),
+                "start_time": Param(Kind.TIME, required=True),
+                "end_time": Param(Kind.TIME, required=True),
+                "campaign_ids": _ID_LIST,
+                "funding_instrument_ids": _ID_LIST,
+                "line_item_ids": _ID_LIST,
+            },
+            (
+                Rule(
+                    RuleKind.EXCLUSIVE,
+                    ("campaign_ids", "funding_instrument_ids", "line_item_ids"),
+                    why="campaign_ids, funding_instrument_ids and line_item_ids are exclusive",
+                ),
+            ),
+        ),
     )
 }
 
