@@ -27,7 +27,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-twads",
         "name": "X Ads",
-        "description": "Hooks, operators and a deferrable sensor for the X (Twitter) Ads API.",
+        "description": "Hooks, operators and deferrable sensors for the X (Twitter) Ads API.",
         "versions": [__version__],
         "integrations": [
             {"integration-name": _INTEGRATION, "external-doc-url": "https://docs.x.com/x-ads-api"}
@@ -35,12 +35,26 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PKG}.operators", f"{_PKG}.operators.campaigns"],
+                "python-modules": [
+                    f"{_PKG}.operators",
+                    f"{_PKG}.operators.campaigns",
+                    f"{_PKG}.operators.delivery",
+                ],
             }
         ],
-        "sensors": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.sensors.cursor"]}],
+        "sensors": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [f"{_PKG}.sensors.cursor", f"{_PKG}.sensors.delivery"],
+            }
+        ],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.hooks.ads_api"]}],
-        "triggers": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.triggers.cursor"]}],
+        "triggers": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [f"{_PKG}.triggers.cursor", f"{_PKG}.triggers.delivery"],
+            }
+        ],
         "connection-types": [provider_connection_type()],
         "extra-links": ["airflow_provider_twads.links.LineItemLink"],
     }

@@ -4,6 +4,7 @@ K writers, each in its own process (multiprocessing, spawn: what separate Airflo
 together behind a barrier and reconcile the same keys through the provider's reconciliation functions
 (what the operators call in ``execute``):
 
+- ``campaigns``: the same campaign name in the account, asked ACTIVE (the worst case: double spend);
 - ``line_items``: the same line item name in one campaign, asked ACTIVE (the worst case: double spend);
 - ``promoted``: one line item, overlapping Tweet IDs (writer i promotes a window shifted by i);
 - ``targeting_add``: one line item, the same criteria, ``mode="add"``;
@@ -12,10 +13,10 @@ together behind a barrier and reconcile the same keys through the provider's rec
 
 Latency faults on the reads (and some writes) widen the window between "look" and "write". After each
 trial the emulator's state is checked and the script prints, per scenario: live duplicates (entities
-alive twice for one key: must be 0), ACTIVE line items beyond one per name (0), keys for which writers
-returned different IDs (0), tasks failed, and time. For ``targeting_replace_diff`` a task may fail, with a
-message naming what another writer changed, but a task that succeeded must see its own set as the final
-state unless a later writer started after it finished (``stale successes``: must be 0).
+alive twice for one key: must be 0), ACTIVE campaigns or line items beyond one per name (0), keys for
+which writers returned different IDs (0), tasks failed, and time. For ``targeting_replace_diff`` a task may
+fail, with a message naming what another writer changed, but a task that succeeded must see its own set as
+the final state unless a later writer started after it finished (``stale successes``: must be 0).
 
 Usage: ``make race`` or ``python benchmarks/race.py --writers 4 --trials 3 [--short] [--scenario ...]``.
 """
@@ -37,7 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the benchmarks package and tests are importable
     sys.path.insert(0, str(ROOT))
 
-SCENARIOS = ("line_items", "promoted", "targeting_add", "targeting_replace_same", "targeting_replace_diff")
+SCENARIOS = (
+    "campaigns",
+    "line_items",
+    "promoted",
+    "targeting_add",
+    "targeting_replace_same",
+    "targeting_replace_diff",
+)
 LATENCY = 0.3  # seconds on every read of the contested resource: the window between "look" and "write"
 
 
@@ -96,6 +104,17 @@ def _line_item_spec(campaign_id: str, name: str) -> dict[str, Any]:
     }
 
 
+def _campaign_spec(name: str) -> dict[str, Any]:
+    from twads_emulator import SEED
+
+    return {
+        "name": name,
+        "funding_instrument_id": SEED["funding_instrument_id"],
+        "daily_budget_amount_local_micro": 5_000_000,
+        "entity_status": "ACTIVE",
+    }
+
+
 def writer_main(job: dict[str, Any], barrier: Any, queue: Any) -> None:
     """One writer (in its own process): wait for the others, reconcile, report an :class:`Outcome`."""
     from airflow_provider_twads import reconcile
@@ -107,7 +126,11 @@ def writer_main(job: dict[str, Any], barrier: Any, queue: Any) -> None:
     barrier.wait()
     out.started = time.time()
     try:
-        if scenario == "line_items":
+        if scenario == "campaigns":
+            spec = _campaign_spec(job["name"])
+            campaign = reconcile.ensure_campaign(client, spec)
+            out.ids = {job["name"]: campaign.id}
+        elif scenario == "line_items":
             spec = _line_item_spec(job["campaign_id"], job["name"])
             (result,) = reconcile.ensure_line_items(client, [spec])
             out.ids = {job["name"]: result.id}
@@ -168,9 +191,11 @@ def run_trial(emu: Any, scenario: str, writers: int, size: int, trial: int, late
     name = f"race-{scenario}-{trial}"
     job: dict[str, Any] = {"scenario": scenario, "size": size, "base_url": emu.base_url, "name": name}
     job["campaign_id"] = SEED["empty_campaign_id"]
-    if scenario != "line_items":
+    if scenario not in ("campaigns", "line_items"):
         job["line_item_id"] = _fresh_line_item(emu.base_url, name)
-    resource = {"line_items": "line_items", "promoted": "promoted_tweets"}.get(scenario, "targeting_criteria")
+    resource = {"campaigns": "campaigns", "line_items": "line_items", "promoted": "promoted_tweets"}.get(
+        scenario, "targeting_criteria"
+    )
     if latency:
         emu.admin.set_faults(
             {
@@ -218,10 +243,10 @@ def _check(
     state = emu.admin.state()
     result.failed = sum(not o.ok for o in outcomes)
     result.errors = [f"writer {o.writer}: {o.error_type}: {o.error}" for o in outcomes if not o.ok]
-    if scenario == "line_items":
-        live = [li for li in state["line_items"] if li["name"] == job["name"] and not li.get("deleted")]
+    if scenario in ("campaigns", "line_items"):
+        live = [e for e in state[scenario] if e["name"] == job["name"] and not e.get("deleted")]
         result.live_duplicates = max(0, len(live) - 1)
-        result.extra_active = max(0, sum(li.get("entity_status") == "ACTIVE" for li in live) - 1)
+        result.extra_active = max(0, sum(e.get("entity_status") == "ACTIVE" for e in live) - 1)
     elif scenario == "promoted":
         live = [
             pt

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time __ge
     from airflow_provider_twads.operators.campaigns import (
         UpdateCampaignOperator as UpdateCampaignOperator,
     )
+    from airflow_provider_twads.operators.delivery import (
+        PauseOverspendingLineItemsOperator as PauseOverspendingLineItemsOperator,
+    )
     from airflow_provider_twads.operators.line_items import (
         CreateLineItemOperator as CreateLineItemOperator,
     )
@@ -40,6 +43,7 @@ _EXPORTS = {
     "CreateCampaignOperator": "campaigns",
     "UpdateCampaignOperator": "campaigns",
     "DeleteCampaignOperator": "campaigns",
+    "PauseOverspendingLineItemsOperator": "delivery",
 }
 
 __all__ = sorted(_EXPORTS)

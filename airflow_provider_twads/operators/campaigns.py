@@ -48,6 +48,11 @@ class CreateCampaignOperator(AdsApiHookMixin, BaseOperator):
     ``name``, a deterministic one is derived from the DAG, task and run (and map index), so that a retry or a
     cleared task finds what the first try created, even when the first POST's response was lost.
 
+    Safe under concurrent writers (overlapping runs, a zombie beside its retry): after writing, the name is
+    read back and every writer returns the same campaign (ACTIVE first, then the earliest created); the
+    extras are deleted, never an ACTIVE one or one that holds line items. ``entity_status="ACTIVE"``
+    creates the campaign ``PAUSED`` and activates only that survivor.
+
     ``entity_status`` defaults to ``PAUSED``: nothing spends until a later step (e.g.
     :class:`UpdateCampaignOperator` with ``entity_status="ACTIVE"``) activates it. It is not compared when
     reusing an existing campaign, so re-running the create never pauses an active one.

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_twads.operators._base import (
+from airflow_provider_twads.common import (
     CONN_TEMPLATE_FIELDS,
     DEFAULT_CONN_ID,
     AdsApiHookMixin,
     as_id_list,
+    fail_fast_on_deterministic_errors,
 )
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class PauseOverspendingLineItemsOperator(AdsApiHookMixin, BaseOperator):
                 return f"cost per {self.result_metric} {spend / results:,.0f} >= {max_cpr:,}"
         return None
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> dict[str, list[str]]:
         """Read, judge, pause; return what was paused.
 

@@ -24,9 +24,10 @@ monotonic clock's elapsed time. Our wall clock is used only for entities far in 
 fresh write costs one wait of about 1-2 s and one more read.
 
 **What is never removed.** The survivor (no writer can see an entity ranked before the global smallest;
-so none deletes it); an ACTIVE line item (spending: convergence only warns, and ACTIVE ranks first, so a
-launch activated by anyone stays the survivor). Line items are created PAUSED and only the survivor is
-activated, so two racers never create two spending line items. Extras of a promoted Tweet or a criterion
+so none deletes it); an ACTIVE line item or campaign (spending: convergence only warns, and ACTIVE ranks
+first, so a launch activated by anyone stays the survivor); whatever the caller's ``keep`` names (a
+campaign that holds line items). Line items and campaigns are created PAUSED and only the survivor is
+activated, so two racers never create two spending entities. Extras of a promoted Tweet or a criterion
 are the same Tweet or criterion on the same line item: removing one changes nothing that is delivered.
 
 **Ordering.** An extra can be removed at any read: ranks never change (``created_at`` and IDs are fixed),
@@ -144,6 +145,7 @@ def converge(
     active_first: bool = False,
     first: tuple[Mapping[K, Sequence[dict[str, Any]]], float] | None = None,
     quiet_since: float | None = None,
+    keep: Callable[[list[dict[str, Any]]], Iterable[str]] | None = None,
     clock: ServerClock | None = None,
     sleep: Callable[[float], None] = time.sleep,
     progress: Progress = noop,
@@ -159,6 +161,8 @@ def converge(
     :param first: a read already made (its result and the monotonic time it started), used as round one.
     :param quiet_since: monotonic time of this writer's last write: the final read starts at least
         ``1 + SETTLE_LAG`` seconds after it, so that writes racing with ours are seen.
+    :param keep: given the extras, the IDs of those never to remove (it says why); they stay, like ACTIVE
+        ones, and do not hold convergence back.
     :param clock: the API clock's lower bound (a new one by default).
     :param sleep: how to wait.
     :param progress: receives progress lines.
@@ -186,6 +190,9 @@ def converge(
         if active_first:
             _warn_active(what, [e for e in extras if e.get("entity_status") == ACTIVE])
             extras = [e for e in extras if e.get("entity_status") != ACTIVE]
+        if keep is not None and extras:
+            kept = {str(i) for i in keep(extras)}
+            extras = [e for e in extras if str(e.get("id")) not in kept]
         if extras:
             progress(
                 f"{len(extras)} extra {what}(s) share a key with another (several writers at once); removing"

@@ -4,14 +4,20 @@ new campaign spends from.
 Like line items (:mod:`.line_items`): look before writing, reuse what matches, report a readable diff for
 what does not (or update it on request), and after an ambiguous POST read by name before writing again
 (:func:`~._common.write_missing`). :func:`find_campaigns_by_name` is the natural-key read and
-:func:`pick_survivor` the one rule that chooses among several campaigns of one name: a step that converges
-after writing (several writers creating the same name) re-reads with the first and keeps the second's
-choice, so that every writer returns the same campaign.
+:func:`pick_survivor` the one rule that chooses among several campaigns of one name (ACTIVE first, then the
+earliest created, then the smallest ID: :func:`._converge.rank`).
+
+Then, as for line items, the name is read back until settled (:mod:`._converge`): when several writers
+created one name at once (overlapping runs, a zombie beside its retry), all of them return the same
+campaign and the extras are deleted. Never deleted: an ACTIVE campaign (it may be spending) and a campaign
+that holds line items (someone built on it; only a warning). A campaign asked ``ACTIVE`` is created
+``PAUSED`` and only the survivor is activated, so racers never leave two campaigns spending.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +33,8 @@ from airflow_provider_twads.api.errors import (
 )
 from airflow_provider_twads.api.params.fields import CAMPAIGN_CREATE_ONLY_FIELDS, CAMPAIGN_UPDATE_FIELDS
 from airflow_provider_twads.reconcile._common import Progress, check_choice, entity_field, noop, write_missing
+from airflow_provider_twads.reconcile._converge import ACTIVE, converge, delete_each, rank
+from airflow_provider_twads.reconcile._line_item_create import find_line_items_by_name
 from airflow_provider_twads.reconcile.errors import ReconcileError, SettingsMismatchError, rerun_advice
 
 if TYPE_CHECKING:
@@ -159,13 +167,14 @@ def diff_campaign(
 
 
 def pick_survivor(campaigns: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The one campaign every writer keeps among several of one name: the oldest (``created_at``, then ID).
+    """The one campaign every writer keeps among several of one name: an ACTIVE one first, then the earliest
+    created (``created_at``, then ID), the rule of :mod:`._converge`.
 
     Every writer reading the same set chooses the same one, whatever order the API listed them in.
 
     :param campaigns: non-deleted campaigns of one name (at least one).
     """
-    return min(campaigns, key=lambda c: (str(c.get("created_at") or ""), str(c.get("id"))))
+    return min(campaigns, key=lambda c: rank(c, active_first=True))
 
 
 def _describe_instrument(fi: Mapping[str, Any]) -> str:
@@ -276,6 +285,11 @@ def ensure_campaign(
     ``funding_instrument_id``, an existing campaign of that name is reused whatever it spends from). A
     POST that ends ambiguously is followed by a read by name; it is re-sent only if nothing was created.
 
+    Then the name is read back until settled (:mod:`._converge`): when several writers created it at once,
+    all of them return the same campaign (ACTIVE first, then the earliest created) and the extras are
+    deleted, except ACTIVE ones and ones holding line items. A spec asking ``ACTIVE`` is created ``PAUSED``
+    and only that survivor is activated.
+
     :param client: the API client.
     :param spec: POST parameters (``name`` required; ``funding_instrument_id`` optional).
     :param if_exists: ``reuse`` or ``update``.
@@ -284,24 +298,50 @@ def ensure_campaign(
     api_version = _api_version(client)
     wanted = _validate_spec(spec, if_exists, api_version)
     name = str(wanted["name"])
-    found = find_campaigns_by_name(client, [name]).get(name, [])
+    started = time.monotonic()
+    index = find_campaigns_by_name(client, [name])
+    found = index.get(name, [])
     if found:
-        if len(found) > 1:
-            log.warning(
-                "%d campaigns are named %r (%s); using the oldest, %s",
-                len(found),
-                name,
-                ", ".join(str(c["id"]) for c in found),
-                pick_survivor(found)["id"],
-            )
-        current = pick_survivor(found)
-        return _reuse(client, dict(current), wanted, if_exists, progress)
+        result = _reuse(client, dict(pick_survivor(found)), wanted, if_exists, progress)
+    else:
+        result = _create(client, wanted, progress)
+    created = result.action == "created"
+    converged = converge(
+        [name],
+        lambda: find_campaigns_by_name(client, [name]),
+        delete_each(client.delete_campaign),
+        what="campaign",
+        active_first=True,
+        first=None if created else (index, started),
+        keep=lambda extras: _holding_line_items(client, extras),
+        progress=progress,
+    )
+    survivor = converged.survivors.get(name)
+    if survivor is None:
+        raise ReconcileError(
+            f"Campaign {name!r} was deleted by someone else while this task ran. "
+            "Re-run the task to create it again."
+        )
+    if str(survivor["id"]) != result.id:  # another writer's campaign won a race: checked against this spec
+        progress(f"Campaign {survivor['id']} ({name!r}) is the one kept for this name; using it")
+        result = _reuse(client, dict(survivor), wanted, if_exists, progress)
+    asked = wanted.get("entity_status", ACTIVE)  # the API's default
+    if created and asked == ACTIVE and survivor.get("entity_status") != ACTIVE:
+        progress(f"Activating campaign {survivor['id']} ({name!r}), the one kept for this name")
+        client.update_campaign(str(survivor["id"]), entity_status=ACTIVE)
+    return result
 
+
+def _create(client: AdsApiClient, wanted: Mapping[str, Any], progress: Progress) -> CampaignResult:
+    """POST the campaign (``PAUSED`` when asked ``ACTIVE``: only the survivor is activated)."""
+    name = str(wanted["name"])
     fi = resolve_funding_instrument(client, wanted.get("funding_instrument_id"), progress=progress)
     params = {**wanted, "funding_instrument_id": entity_field(fi, "id", "funding instrument")}
+    if params.get("entity_status", ACTIVE) == ACTIVE:  # the API's default status is ACTIVE
+        params["entity_status"] = "PAUSED"
     progress(
         f"Creating campaign {name!r} under funding instrument {params['funding_instrument_id']} "
-        f"({params.get('entity_status', 'ACTIVE')})"
+        f"({params['entity_status']})"
     )
     created: dict[str, Any] = {}
 
@@ -334,6 +374,19 @@ def ensure_campaign(
     )
     progress(f"Campaign {result.id} ({name!r}) created")
     return result
+
+
+def _holding_line_items(client: AdsApiClient, extras: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The extras that hold line items: never deleted by convergence (someone built on them)."""
+    ids = {str(c["id"]) for c in extras}
+    holding = sorted({campaign for campaign, _name in find_line_items_by_name(client, ids)})
+    for campaign_id in holding:
+        log.warning(
+            "Campaign %s shares its name with another and holds line items; convergence never deletes it: "
+            "rename or delete it yourself if it is not wanted",
+            campaign_id,
+        )
+    return holding
 
 
 def _reuse(

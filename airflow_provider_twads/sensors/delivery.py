@@ -16,7 +16,13 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_twads.common import CONN_TEMPLATE_FIELDS, DEFAULT_CONN_ID, AdsApiHookMixin, as_id_list
+from airflow_provider_twads.common import (
+    CONN_TEMPLATE_FIELDS,
+    DEFAULT_CONN_ID,
+    AdsApiHookMixin,
+    as_id_list,
+    fail_fast_on_deterministic_errors,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -183,6 +189,7 @@ class AdsDeliverySensor(AdsApiHookMixin, BaseSensorOperator):
         result = self.check(context)
         return PokeReturnValue(is_done=result.done, xcom_value=result.values if result.done else None)
 
+    @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> Any:
         """Poke/reschedule as usual; when deferrable, check once, then defer to ``AdsDeliveryTrigger``.
 

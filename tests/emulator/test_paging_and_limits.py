@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from twads_emulator import SEED
+from twads_emulator.ratelimits import QuotaCounter
 
 from .conftest import error_codes
 
@@ -80,10 +83,49 @@ def test_account_read_budget_is_per_account_and_endpoint(api: Any, emu: Any) -> 
     assert api.request("GET", "campaigns", account=SEED["second_account_id"]).status_code == 200
 
 
+def _at_start_of_a_second() -> None:
+    """Sleep to just after the next whole second: a short window then cannot end between two requests."""
+    time.sleep(math.ceil(time.time()) - time.time() + 0.02)
+
+
 def test_window_resets(api: Any, emu: Any) -> None:
     emu.admin.set_rate_limits({"targeting_criteria": {"limit": 1, "window": 1}})
+    _at_start_of_a_second()
     assert api.get("targeting_criteria", line_item_ids="8u94t").status_code == 200
     refused = api.get("targeting_criteria", line_item_ids="8u94t")
     assert refused.status_code == 429
     time.sleep(max(0.0, int(refused.headers["x-rate-limit-reset"]) - time.time()) + 0.05)
     assert api.get("targeting_criteria", line_item_ids="8u94t").status_code == 200
+
+
+def test_a_window_ends_exactly_at_the_announced_reset(monkeypatch: Any) -> None:
+    now = [1000.7]
+    monkeypatch.setattr("twads_emulator.ratelimits.time", SimpleNamespace(time=lambda: now[0]))
+    quota = QuotaCounter({"writes": {"limit": 2, "window": 3}})
+    key = ("writes", "token")
+    resets = [quota.hit(key, None)[1]["x-rate-limit-reset"] for _ in range(2)]
+    assert resets == ["1003", "1003"]  # the window opened at the whole second of its first request
+    now[0] = 1002.999
+    allowed, headers = quota.hit(key, None)
+    assert not allowed and headers["x-rate-limit-reset"] == "1003"
+    now[0] = 1003.0  # exactly the announced reset: a new window, which ends 3 s later (no drift)
+    allowed, headers = quota.hit(key, None)
+    assert allowed and headers["x-rate-limit-reset"] == "1006" and headers["x-rate-limit-remaining"] == "1"
+    now[0] = 1010.4  # a quiet spell: the next window opens at the whole second of its first request
+    assert quota.hit(key, None)[1]["x-rate-limit-reset"] == "1013"
+    assert quota.peek(("global_reads", "token"))["x-rate-limit-reset"] == str(1010 + 900)
+
+
+def test_a_client_waiting_for_the_announced_reset_loses_no_time(api: Any, emu: Any) -> None:
+    emu.admin.set_rate_limits({"writes": {"limit": 1, "window": 2}})
+    _at_start_of_a_second()
+    first = api.put("line_items/8v7jo", name="w0")
+    reset = int(first.headers["x-rate-limit-reset"])
+    refused = api.put("line_items/8v7jo", name="too soon")
+    assert refused.status_code == 429 and int(refused.headers["x-rate-limit-reset"]) == reset
+    for n in range(1, 3):  # each send at the announced reset opens a window ending exactly 2 s later
+        time.sleep(max(0.0, reset - time.time()) + 0.01)
+        sent = api.put("line_items/8v7jo", name=f"w{n}")
+        assert sent.status_code == 200
+        assert int(sent.headers["x-rate-limit-reset"]) == reset + 2
+        reset += 2

@@ -46,7 +46,8 @@ def test_create_is_paused_under_the_only_active_instrument_and_a_rerun_reuses_it
 
     assert execute(create_op(name="spring", total_budget_amount_local_micro=50_000_000)) == first
     assert len(campaigns_named(emu, "spring")) == 1
-    assert [r["method"] for r in emu.admin.requests()[before:]] == ["GET"]  # one look, no write
+    # Looks (a second one after the convergence wait for a campaign this fresh), no write.
+    assert {r["method"] for r in emu.admin.requests()[before:]} == {"GET"}
 
 
 def test_rerun_after_activation_neither_fails_nor_pauses(emu, execute):
@@ -136,6 +137,51 @@ def test_duplicates_by_name_resolve_to_the_oldest(emu, execute, client):
     a = client.create_campaign(funding_instrument_id=FI, name="twice", entity_status="PAUSED")["id"]
     client.create_campaign(funding_instrument_id=FI, name="twice", entity_status="PAUSED")
     assert execute(create_op(name="twice", daily_budget_amount_local_micro=None)) == a
+    assert [c["id"] for c in campaigns_named(emu, "twice")] == [a]  # the extra converged away
+
+
+def test_asked_active_is_created_paused_then_the_survivor_activated(emu, execute):
+    campaign = execute(create_op(name="live", entity_status="ACTIVE"))
+    (post,) = [r for r in writes(emu) if r["method"] == "POST"]
+    assert post["query"]["entity_status"] == "PAUSED"  # nothing spends until it is known to be the one
+    (c,) = campaigns_named(emu, "live")
+    assert (c["id"], c["entity_status"]) == (campaign, "ACTIVE")
+
+
+def test_a_racers_campaign_of_the_same_name_wins_and_ours_is_deleted(emu, execute, monkeypatch):
+    from airflow_provider_twads.api.client import AdsApiClient
+
+    real = AdsApiClient.create_campaign
+    racer: list[str] = []
+
+    def create_after_a_racer(self: Any, **params: Any) -> dict[str, Any]:
+        if not racer:  # another writer's POST of the same name lands just before ours
+            racer.append(real(self, **params)["id"])
+        return real(self, **params)
+
+    monkeypatch.setattr(AdsApiClient, "create_campaign", create_after_a_racer)
+    assert execute(create_op(name="raced", entity_status="ACTIVE")) == racer[0]
+    (c,) = campaigns_named(emu, "raced")
+    assert (c["id"], c["entity_status"]) == (racer[0], "ACTIVE")  # only the survivor is activated
+
+
+def test_an_active_or_built_on_duplicate_is_never_deleted(emu, execute, client):
+    older = client.create_campaign(funding_instrument_id=FI, name="kept", entity_status="PAUSED")["id"]
+    active = client.create_campaign(funding_instrument_id=FI, name="kept", entity_status="ACTIVE")["id"]
+    built = client.create_campaign(funding_instrument_id=FI, name="kept", entity_status="PAUSED")["id"]
+    spare = client.create_campaign(funding_instrument_id=FI, name="kept", entity_status="PAUSED")["id"]
+    client.create_line_item(
+        campaign_id=built,
+        name="on it",
+        objective="ENGAGEMENTS",
+        product_type="PROMOTED_TWEETS",
+        placements="ALL_ON_TWITTER",
+        bid_strategy="AUTO",
+        entity_status="PAUSED",
+    )
+    assert execute(create_op(name="kept", daily_budget_amount_local_micro=None)) == active  # ACTIVE first
+    assert sorted(c["id"] for c in campaigns_named(emu, "kept")) == sorted([active, built])
+    assert {r["path"].rsplit("/", 1)[1] for r in writes(emu) if r["method"] == "DELETE"} == {older, spare}
 
 
 def test_derived_name_is_deterministic_per_run(emu, execute):

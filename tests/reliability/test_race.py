@@ -1,7 +1,8 @@
 """Several writers at once on colliding keys (issue 11): the short version of ``make race``.
 
-Three processes per scenario start together and reconcile the same natural keys, with latency on the reads
-to widen the window between "look" and "write". Outcomes are checked in the emulator's state.
+Three processes per scenario (campaigns, line items, promoted Tweets, targeting) start together and
+reconcile the same natural keys, with latency on the reads to widen the window between "look" and "write".
+Outcomes are checked in the emulator's state.
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
 """Rate limits by category, as fundamentals/rate-limiting.mdx describes them.
 
 Every request falls into one user-level bucket (headers ``x-rate-limit-*``) and, for GETs on an ad
-account's entities, one account-level bucket (``x-account-rate-limit-*``). Windows are fixed: they start
-with the first request and reset ``window`` seconds later (``reset`` is epoch seconds, as in the API).
+account's entities, one account-level bucket (``x-account-rate-limit-*``).
+
+**Windows.** Fixed windows of whole seconds: a window opens at the whole epoch second of its first request
+(``floor(now)``) and ends exactly ``window`` seconds later, at the epoch second announced as ``reset``
+(whole seconds, as in the API). A request at or after ``reset`` opens the next window, so a client that
+waits for the announced reset and sends then is never refused for that window and loses no time: the
+reset is a promise, not a rounding up (a window that started mid-second and announced ``ceil`` would end
+before the announced second and make the next one start up to 1 s late, so 3 s windows behaved as 4 s).
+The first window may therefore be up to 1 s shorter than ``window`` in real time; later windows opened by
+a client waiting for ``reset`` last ``window`` seconds.
 """
 
 from __future__ import annotations
@@ -77,15 +85,25 @@ class Bucket:
 
     limit: int
     window: int
-    reset_at: float = 0.0
+    reset_at: float = 0.0  # a whole epoch second (see window_end)
     used: int = 0
 
     def state(self, now: float) -> tuple[int, int, int]:
         """(limit, remaining, reset epoch seconds) after rolling the window if it ended."""
         if now >= self.reset_at:
             self.used = 0
-            self.reset_at = now + self.window
-        return self.limit, max(self.limit - self.used, 0), math.ceil(self.reset_at)
+            self.reset_at = window_end(now, self.window)
+        return self.limit, max(self.limit - self.used, 0), int(self.reset_at)
+
+
+def window_end(now: float, window: int) -> int:
+    """The end (the announced ``reset``) of a window opened by a request at ``now``: whole seconds, so the
+    window ends exactly when announced.
+
+    :param now: epoch seconds of the first request.
+    :param window: the window's length in seconds.
+    """
+    return math.floor(now) + window
 
 
 def classify(method: str, route: str, has_account: bool, with_total_count: bool) -> tuple[str, str | None]:
@@ -172,7 +190,7 @@ class QuotaCounter:
             if bucket is None:
                 limit, window = self._limits[user_key[0]]
                 return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(limit),
-                        "x-rate-limit-reset": str(math.ceil(now + window))}  # fmt: skip
+                        "x-rate-limit-reset": str(window_end(now, window))}  # fmt: skip
             limit, remaining, reset = bucket.state(now)
             return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(remaining),
                     "x-rate-limit-reset": str(reset)}  # fmt: skip
@@ -181,5 +199,5 @@ class QuotaCounter:
         bucket = self._buckets.get(key)
         if bucket is None:
             limit, window = self._limits[key[0]]
-            bucket = self._buckets[key] = Bucket(limit, window, reset_at=now + window)
+            bucket = self._buckets[key] = Bucket(limit, window, reset_at=window_end(now, window))
         return bucket
