@@ -175,7 +175,7 @@ with DAG(
         import json
         from pathlib import Path
 
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.providers.common.compat.sdk import AirflowFailException  # every Airflow 3
 
         path = Path(criteria_file)
         if not path.is_absolute():
