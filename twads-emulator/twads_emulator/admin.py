@@ -143,6 +143,16 @@ def build_app(emulator: Emulator) -> Starlette:
         ]
         return {"features": emulator.set_features(account_id, features)}
 
+    def job_file(request: Request) -> Response:
+        """An analytics job's result file: unsigned, as the API's download URLs are; faults apply."""
+        fault = emulator.faults.pick("GET", request.url.path)
+        if fault is not None and fault.kind in ("500", "503"):
+            return Response(f"{fault.kind} injected", status_code=int(fault.kind), media_type="text/plain")
+        content = emulator.resources.job_file(request.path_params["name"])
+        if content is None:
+            return Response("Not found", status_code=404, media_type="text/plain")
+        return Response(content, media_type="application/gzip")
+
     # The admin API is a Mount, so that an API request is matched against two routes, not a dozen.
     admin_routes = [
         Route("/health", admin(lambda r, p: emulator.health(), body=False), methods=["GET"]),
@@ -159,6 +169,8 @@ def build_app(emulator: Emulator) -> Starlette:
         Route("/seed/line_items", admin(seed_line_items), methods=["POST"]),
         Route("/features", admin(set_features), methods=["PUT", "POST"]),
         Route("/funding_instruments", admin(add_funding_instrument), methods=["POST"]),
+        Route("/jobs", admin(lambda r, p: emulator.resources.job_book.configure(p)), methods=["PUT", "POST"]),
+        Route("/files/{name}", job_file, methods=["GET"]),
     ]  # fmt: skip
     endpoints = sorted({f"/_emulator{r.path}" for r in admin_routes})
 

@@ -70,6 +70,8 @@ def _routes() -> list[tuple[re.Pattern[str], dict[str, str], str, str | None]]:
          None),
         ("stats/" + _A, {"GET": "get_stats"}, "stats", None),
         ("stats/" + _A + "/active_entities", {"GET": "get_active_entities"}, "stats", None),
+        ("stats/jobs/" + _A, {"GET": "list_stats_jobs", "POST": "create_stats_job"}, "stats_jobs", None),
+        ("stats/jobs/" + _A + "/(?P<id>[^/]+)", {"DELETE": "cancel_stats_job"}, "stats_jobs", "job_id"),
     ]  # fmt: skip
     return [
         (re.compile(pattern + "$"), methods, name, id_param) for pattern, methods, name, id_param in table
@@ -145,6 +147,7 @@ class Emulator:
             self.generation += 1
             self.store.reset()
             self.resources.reset()
+            self.resources.reset_jobs()
             self.faults.configure(self._start_faults)
             self.faults.reset_counts()
             self.limiter.reset()
@@ -435,6 +438,11 @@ class Emulator:
         # ---- the endpoint ----
         ctx = Context(method, version, account_id, params, groups.get("id"), json_body)
         try:
+            if route_name == "stats_jobs":  # in memory; result URLs on this server; the job-limit headers
+                book = self.resources.job_book
+                book.base_url = f"{scope.get('scheme', 'http')}://{host}"
+                result = getattr(self.resources, handler_name)(ctx)
+                return 200, result, {**headers, **book.headers(account_id or "")}
             if method == "GET":
                 if handler_name == "list_accounts":
                     return 200, self.resources.list_accounts(ctx, allowed_accounts), headers

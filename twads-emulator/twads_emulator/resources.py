@@ -21,14 +21,15 @@ from twads_emulator.entities import (
     _read_status,
     shape,
 )
+from twads_emulator.jobs import Jobs
 from twads_emulator.line_items import SEED_DEFAULTS, SEEDABLE_FIELDS, LineItems
 from twads_emulator.params import ApiError, Params, invalid, now_iso
 from twads_emulator.promoted import PromotedTweets
-from twads_emulator.stats import Analytics, mark_status
+from twads_emulator.stats import mark_status
 from twads_emulator.targeting import TargetingCriteria
 
 
-class Resources(LineItems, TargetingCriteria, PromotedTweets, Analytics):
+class Resources(LineItems, TargetingCriteria, PromotedTweets, Jobs):
     """Handlers for every API endpoint, over one :class:`Store`: accounts, funding instruments and
     campaigns here, the other families from their modules, and the batch and admin operations that span
     them."""

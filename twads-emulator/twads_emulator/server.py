@@ -207,6 +207,10 @@ class AdminClient:
             self._call("POST", "activate", {"resource": resource, "id": entity_id, "status": status}),
         )
 
+    def set_jobs(self, **config: Any) -> dict[str, Any]:
+        """Analytics jobs: ``concurrent_limit`` per account and ``processing_seconds``."""
+        return cast(dict[str, Any], self._call("PUT", "jobs", config))
+
     def set_features(self, account_id: str, features: list[str]) -> list[str]:
         """Replace an account's features (e.g. grant ``QUALIFIED_VIEWS``)."""
         return cast(

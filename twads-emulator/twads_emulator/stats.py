@@ -312,6 +312,7 @@ class Analytics(EntityBase):
         placement: str,
         buckets: list[Window],
         metrics: list[str],
+        segment: str | None = None,
     ) -> dict[str, Any]:
         sums = [dict.fromkeys(metrics, 0) for _ in buckets]
         any_served = False
@@ -324,7 +325,8 @@ class Analytics(EntityBase):
             while hour < last:
                 while buckets[index].end <= hour:
                     index += 1
-                values = hourly(source_id, placement, hour)
+                # A segment's numbers (asynchronous jobs) hash its name into the source.
+                values = hourly(source_id if segment is None else f"{source_id}|{segment}", placement, hour)
                 any_served = True
                 for name in metrics:
                     if name in values:
