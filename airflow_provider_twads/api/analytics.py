@@ -165,12 +165,15 @@ class StatsQuery:
         """Whether planning needs the account's time zone (a ``DAY`` series over more than 7 days)."""
         return self.granularity == "DAY" and self.end - self.start > MAX_STATS_RANGE
 
-    def windows(self, timezone: str | None = None) -> list[tuple[datetime, datetime]]:
-        """The time windows, each within 7 days (``DAY`` windows on the account's midnights).
+    def windows(
+        self, timezone: str | None = None, longest: timedelta = MAX_STATS_RANGE
+    ) -> list[tuple[datetime, datetime]]:
+        """The time windows, each within ``longest`` (``DAY`` windows on the account's midnights).
 
         :param timezone: the account's time zone (needed when :attr:`needs_timezone`).
+        :param longest: the longest window (7 days here; 90 or 45 for the asynchronous jobs).
         """
-        if self.end - self.start <= MAX_STATS_RANGE:
+        if self.end - self.start <= longest:
             return [(self.start, self.end)]
         out: list[tuple[datetime, datetime]] = []
         cursor = self.start
@@ -179,11 +182,11 @@ class StatsQuery:
 
             tz = ZoneInfo(timezone or "UTC")
             while cursor < self.end:
-                # Seven local days, fewer when a daylight-saving change makes them longer than 7 x 24 h.
+                # Whole local days, fewer when a daylight-saving change makes them longer than 7 x 24 h.
                 local = cursor.astimezone(tz)
-                days = 7
+                days = longest.days
                 nxt = (local + timedelta(days=days)).astimezone(UTC)
-                while nxt - cursor > MAX_STATS_RANGE:
+                while nxt - cursor > longest:
                     days -= 1
                     nxt = (local + timedelta(days=days)).astimezone(UTC)
                 nxt = min(nxt, self.end)
@@ -191,7 +194,7 @@ class StatsQuery:
                 cursor = nxt
             return out
         while cursor < self.end:
-            nxt = min(cursor + MAX_STATS_RANGE, self.end)
+            nxt = min(cursor + longest, self.end)
             out.append((cursor, nxt))
             cursor = nxt
         return out

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twads.api import vocabulary as vocab
 from airflow_provider_twads.api.analytics import AnalyticsMethods
+from airflow_provider_twads.api.analytics_jobs import AnalyticsJobsMethods
 from airflow_provider_twads.api.core import ClientCore, ClientStats, Credentials, PreparedRequest, RetryPolicy
 from airflow_provider_twads.api.errors import (
     AccountFeatureError,
@@ -53,7 +54,7 @@ def _not_sent(exc: BaseException) -> bool:
     return False
 
 
-class AdsApiClient(ResourceMethods, AnalyticsMethods):
+class AdsApiClient(ResourceMethods, AnalyticsMethods, AnalyticsJobsMethods):
     """X Ads API client (sync). Thread-safe for reads; one HTTP session with keep-alive per client.
 
     :param credentials: the OAuth 1.0a credentials.

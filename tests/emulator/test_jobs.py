@@ -12,21 +12,10 @@ import requests
 from twads_emulator import SEED
 
 from .conftest import error_codes
+from .test_stats import q as job
 
 LI = SEED["line_item_id"]
 JOBS = "/12/stats/jobs/accounts/" + SEED["account_id"]
-
-
-def job(**kwargs: Any) -> dict[str, Any]:
-    return {
-        "entity": "LINE_ITEM",
-        "entity_ids": LI,
-        "start_time": "2024-05-01T07:00:00Z",
-        "end_time": "2024-05-01T10:00:00Z",
-        "granularity": "HOUR",
-        "metric_groups": "ENGAGEMENT,BILLING",
-        "placement": "ALL_ON_TWITTER",
-    } | kwargs
 
 
 def wait_success(api: Any, job_id: str) -> dict[str, Any]:

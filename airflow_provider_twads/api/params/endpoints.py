@@ -22,8 +22,10 @@ from airflow_provider_twads.api.params.model import Endpoint, Kind, Param, Rule,
 from airflow_provider_twads.api.params.stats import (
     ACTIVE_ENTITY_TYPES,
     GRANULARITIES,
+    MAX_JOB_IDS,
     MAX_STATS_ENTITY_IDS,
     METRIC_GROUPS,
+    SEGMENTATION_TYPES,
     STATS_ENTITIES,
     STATS_PLACEMENTS,
 )
@@ -66,6 +68,15 @@ def _list(resource: str, path: str, filters: Mapping[str, Param]) -> Endpoint:
 
 
 _ACC = "accounts/{account_id}"
+_STATS_PARAMS = {
+    "entity": Param(Kind.ENUM, required=True, choices=STATS_ENTITIES),
+    "entity_ids": Param(Kind.ID_LIST, required=True, max_items=MAX_STATS_ENTITY_IDS),
+    "start_time": Param(Kind.TIME, required=True),
+    "end_time": Param(Kind.TIME, required=True),
+    "granularity": Param(Kind.ENUM, required=True, choices=GRANULARITIES),
+    "metric_groups": Param(Kind.ENUM_LIST, required=True, choices=METRIC_GROUPS),
+    "placement": Param(Kind.ENUM, required=True, choices=STATS_PLACEMENTS),
+}
 # The listings that hold drafts: the older filter (draft_only) and today's (with_draft) are both accepted.
 _DRAFT_FILTERS = {"q": Param(), "with_draft": BOOL, "draft_only": BOOL}
 ENDPOINTS: Final[dict[str, Endpoint]] = {
@@ -158,20 +169,7 @@ ENDPOINTS: Final[dict[str, Endpoint]] = {
             },
         ),
         _e("promoted_tweets.delete", "DELETE", f"{_ACC}/promoted_tweets/{{promoted_tweet_id}}"),
-        _e(
-            "stats.get",
-            "GET",
-            f"stats/{_ACC}",
-            {
-                "entity": Param(Kind.ENUM, required=True, choices=STATS_ENTITIES),
-                "entity_ids": Param(Kind.ID_LIST, required=True, max_items=MAX_STATS_ENTITY_IDS),
-                "start_time": Param(Kind.TIME, required=True),
-                "end_time": Param(Kind.TIME, required=True),
-                "granularity": Param(Kind.ENUM, required=True, choices=GRANULARITIES),
-                "metric_groups": Param(Kind.ENUM_LIST, required=True, choices=METRIC_GROUPS),
-                "placement": Param(Kind.ENUM, required=True, choices=STATS_PLACEMENTS),
-            },
-        ),
+        _e("stats.get", "GET", f"stats/{_ACC}", _STATS_PARAMS),
         _e(
             "stats.active_entities",
             "GET",
@@ -192,6 +190,24 @@ ENDPOINTS: Final[dict[str, Endpoint]] = {
                 ),
             ),
         ),
+        _e(
+            "stats.jobs.create",
+            "POST",
+            f"stats/jobs/{_ACC}",
+            {
+                **_STATS_PARAMS,
+                "segmentation_type": Param(Kind.ENUM, choices=SEGMENTATION_TYPES),
+                "country": Param(),
+                "platform": Param(),
+            },
+        ),
+        _e(
+            "stats.jobs.list",
+            "GET",
+            f"stats/jobs/{_ACC}",
+            {"job_ids": Param(Kind.ID_LIST, max_items=MAX_JOB_IDS), "count": _COUNT, "cursor": Param()},
+        ),
+        _e("stats.jobs.cancel", "DELETE", f"stats/jobs/{_ACC}/{{job_id}}"),
     )
 }
 

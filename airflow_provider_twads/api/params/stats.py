@@ -9,11 +9,15 @@ __all__ = [
     "ACTIVE_ENTITY_TYPES",
     "GRANULARITIES",
     "MAX_ACTIVE_ENTITIES_RANGE",
+    "MAX_JOB_IDS",
+    "MAX_JOB_RANGE",
+    "MAX_SEGMENTED_JOB_RANGE",
     "MAX_STATS_ENTITY_IDS",
     "MAX_STATS_RANGE",
     "METRIC_ALIASES",
     "METRIC_GROUPS",
     "NUMERIC_METRICS",
+    "SEGMENTATION_TYPES",
     "STATS_ENTITIES",
     "STATS_PLACEMENTS",
 ]
@@ -59,3 +63,9 @@ NUMERIC_METRICS: Final[dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 #: Short names a DAG author may use for a metric.
 METRIC_ALIASES: Final[dict[str, str]] = {"spend": "billed_charge_local_micro"}
+
+# Asynchronous jobs (analytics.mdx, "Asynchronous Analytics", and the segmentation table).
+MAX_JOB_IDS: Final = 200  # job_ids per GET stats/jobs
+MAX_JOB_RANGE: Final = timedelta(days=90)
+MAX_SEGMENTED_JOB_RANGE: Final = timedelta(days=45)
+SEGMENTATION_TYPES: Final[tuple[str, ...]] = ("AGE", "CONVERSION_TAGS", "GENDER", "METROS", "PLATFORMS")
