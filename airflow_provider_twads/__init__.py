@@ -39,6 +39,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PKG}.operators",
                     f"{_PKG}.operators.campaigns",
                     f"{_PKG}.operators.delivery",
+                    f"{_PKG}.operators.analytics",
                 ],
             }
         ],
@@ -52,7 +53,11 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PKG}.triggers.cursor", f"{_PKG}.triggers.delivery"],
+                "python-modules": [
+                    f"{_PKG}.triggers.cursor",
+                    f"{_PKG}.triggers.delivery",
+                    f"{_PKG}.triggers.analytics",
+                ],
             }
         ],
         "connection-types": [provider_connection_type()],

@@ -43,6 +43,7 @@ __all__ = [
     "is_too_many_jobs",
     "iter_result",
     "job_key",
+    "job_states",
     "rows",
 ]
 
@@ -193,6 +194,23 @@ def job_key(job: Mapping[str, Any]) -> str:
     names = ("entity", "entity_ids", "start_time", "end_time", "granularity", "metric_groups", "placement",
              "segmentation_type", "country", "platform")  # fmt: skip
     return json.dumps([norm(job.get(name)) for name in names])
+
+
+def job_states(job_ids: Iterable[str], jobs: Iterable[Mapping[str, Any]]) -> tuple[int, str | None]:
+    """How many of ``job_ids`` succeeded, and what went wrong (a job FAILED, cancelled or gone), if anything.
+
+    :param job_ids: the jobs waited for.
+    :param jobs: what ``GET stats/jobs`` listed for them.
+    """
+    by_id = {str(j.get("id_str") or j.get("id")): j for j in jobs}
+    succeeded = 0
+    for job_id in job_ids:
+        job = by_id.get(str(job_id))
+        status = job.get("status") if job else None
+        if job is None or status in ("FAILED", "CANCELLED"):
+            return succeeded, f"analytics job {job_id} is {status or 'gone (cancelled or expired)'}"
+        succeeded += status == "SUCCESS" and bool(job.get("url"))
+    return succeeded, None
 
 
 def is_too_many_jobs(exc: BaseException) -> bool:

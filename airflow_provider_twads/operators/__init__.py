@@ -6,6 +6,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time __getattr__ imports on use
+    from airflow_provider_twads.operators.analytics import (
+        AnalyticsReportOperator as AnalyticsReportOperator,
+    )
     from airflow_provider_twads.operators.campaigns import (
         CreateCampaignOperator as CreateCampaignOperator,
     )
@@ -44,6 +47,7 @@ _EXPORTS = {
     "UpdateCampaignOperator": "campaigns",
     "DeleteCampaignOperator": "campaigns",
     "PauseOverspendingLineItemsOperator": "delivery",
+    "AnalyticsReportOperator": "analytics",
 }
 
 __all__ = sorted(_EXPORTS)

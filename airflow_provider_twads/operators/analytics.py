@@ -1,0 +1,253 @@
+"""Analytics reports through asynchronous jobs, into object storage (deferrable, restart-safe)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_twads.common import (
+    CONN_TEMPLATE_FIELDS,
+    DEFAULT_CONN_ID,
+    AdsApiHookMixin,
+    as_id_list,
+    fail_fast_on_deterministic_errors,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["AnalyticsReportOperator"]
+
+_FORMATS = ("jsonl", "csv")
+
+
+def _object_storage_path(url: str) -> Any:
+    try:
+        from airflow.sdk import ObjectStoragePath
+    except ImportError:  # Airflow 3.0
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+    return ObjectStoragePath(url)
+
+
+class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
+    """Run asynchronous analytics jobs and write their rows to object storage; return the file paths.
+
+    Creates the fewest jobs the API's limits allow (20 entities, 90 days, 45 when segmented, per job),
+    waits for them (deferred to the triggerer when ``deferrable``), then downloads each result as a stream
+    and writes one row per entity x segment x time bucket, metrics flattened, as JSON lines or CSV: one
+    file per job under ``output_path``. A retry or a restarted worker reattaches to the jobs this report
+    already created (found by their parameters in ``GET stats/jobs``) instead of creating new ones; a
+    killed task cancels them; the concurrent-job limit (``TOO_MANY_JOBS``) is waited out, not failed.
+
+    :param entity: ``LINE_ITEM``, ``CAMPAIGN``, ``PROMOTED_TWEET``, ``FUNDING_INSTRUMENT``, ``ACCOUNT``.
+    :param entity_ids: the entities (a list or a comma-separated string; templated).
+    :param start_time: a whole hour (templated).
+    :param end_time: a whole hour, exclusive (templated).
+    :param metric_groups: e.g. ``["ENGAGEMENT", "BILLING"]``.
+    :param granularity: ``DAY`` (default), ``HOUR`` or ``TOTAL``.
+    :param placement: one placement.
+    :param segmentation_type: ``AGE``, ``GENDER``, ``PLATFORMS``, ``METROS`` (with ``country``) or None.
+    :param country: the country targeting value (``METROS``).
+    :param output_path: a folder URL: ``file:///...`` (default: ``file:///tmp/twads_reports``), ``s3://``
+        or ``gs://`` where those providers are installed (templated).
+    :param output_format: ``jsonl`` or ``csv``.
+    :param poll_interval: seconds between checks of the jobs.
+    :param deferrable: wait in the triggerer.
+    :param twitter_ads_conn_id: the X Ads connection.
+    :param account_id: the ad account; default: the connection's ``account_id`` extra.
+    """
+
+    template_fields: Sequence[str] = (
+        "entity_ids",
+        "start_time",
+        "end_time",
+        "metric_groups",
+        "output_path",
+        *CONN_TEMPLATE_FIELDS,
+    )
+    ui_color = "#e8f0fd"
+
+    def __init__(
+        self,
+        *,
+        entity: str = "LINE_ITEM",
+        entity_ids: Sequence[str] | str,
+        start_time: Any,
+        end_time: Any,
+        metric_groups: Sequence[str] | str = ("ENGAGEMENT", "BILLING"),
+        granularity: str = "DAY",
+        placement: str = "ALL_ON_TWITTER",
+        segmentation_type: str | None = None,
+        country: str | None = None,
+        output_path: str = "file:///tmp/twads_reports",
+        output_format: str = "jsonl",
+        poll_interval: float = 30.0,
+        deferrable: bool | None = None,
+        twitter_ads_conn_id: str = DEFAULT_CONN_ID,
+        account_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if deferrable is None:
+            from airflow.configuration import conf
+
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.entity = entity
+        self.entity_ids = entity_ids
+        self.start_time = start_time
+        self.end_time = end_time
+        self.metric_groups = metric_groups
+        self.granularity = granularity
+        self.placement = placement
+        self.segmentation_type = segmentation_type
+        self.country = country
+        self.output_path = output_path
+        self.output_format = output_format
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+        self.twitter_ads_conn_id = twitter_ads_conn_id
+        self.account_id = account_id
+        self._job_ids: list[str] = []
+
+    # ---- creating or reattaching ---------------------------------------------------------------------
+    def _jobs(self) -> list[dict[str, Any]]:
+        """The report's jobs: those already created with the same parameters, the others created now."""
+        from airflow_provider_twads.api.analytics_jobs import JobsQuery, is_too_many_jobs, job_key
+        from airflow_provider_twads.api.errors import AdsApiValidationError
+
+        if self.output_format not in _FORMATS:
+            raise AdsApiValidationError("output_format", f"must be one of {', '.join(_FORMATS)}")
+        query = JobsQuery.build(
+            self.entity,
+            as_id_list(self.entity_ids, parameter="entity_ids"),
+            self.start_time,
+            self.end_time,
+            metric_groups=self.metric_groups,
+            granularity=self.granularity,
+            placement=self.placement,
+            segmentation_type=self.segmentation_type,
+            country=self.country,
+        )
+        client = self.client
+        planned = client.plan_stats_jobs(query, self.account_id)
+        existing: dict[str, dict[str, Any]] = {}
+        for job in client.list_stats_jobs(account_id=self.account_id):  # newest first
+            if job.get("status") not in ("FAILED", "CANCELLED"):
+                existing.setdefault(job_key(job), job)
+        jobs: list[dict[str, Any]] = []
+        self._job_ids = []  # what on_kill cancels, kept current while jobs are created
+        for params in planned:
+            found = existing.get(job_key(params))
+            if found is not None:
+                self.log.info("Reattached to analytics job %s (%s)", found["id_str"], found.get("status"))
+                jobs.append(found)
+                self._job_ids.append(str(found["id_str"]))
+                continue
+            while True:
+                try:
+                    job = client.create_stats_job(params, self.account_id)
+                    break
+                except Exception as err:
+                    if not is_too_many_jobs(err):
+                        raise
+                    self.log.warning(
+                        "Concurrent-job limit reached (%s); waiting %.0f s", err, self.poll_interval
+                    )
+                    time.sleep(self.poll_interval)
+            self.log.info("Created analytics job %s", job["id_str"])
+            jobs.append(job)
+            self._job_ids.append(str(job["id_str"]))
+        return jobs
+
+    @fail_fast_on_deterministic_errors
+    def execute(self, context: Context) -> list[str]:
+        """Create or reattach, wait (deferred or here), then write.
+
+        :param context: the task context.
+        """
+        from airflow_provider_twads.api.analytics_jobs import job_states
+
+        jobs = self._jobs()
+        ids = self._job_ids
+        while True:
+            done, problem = job_states(ids, jobs)
+            if problem:
+                from airflow_provider_twads.api.errors import AdsApiError
+
+                raise AdsApiError(problem)
+            if done == len(ids):
+                return self._write(jobs)
+            if self.deferrable:
+                from airflow_provider_twads.triggers.analytics import AnalyticsJobsTrigger
+
+                self.defer(
+                    trigger=AnalyticsJobsTrigger(
+                        job_ids=ids,
+                        twitter_ads_conn_id=self.twitter_ads_conn_id,
+                        account_id=self.account_id,
+                        poll_interval=self.poll_interval,
+                    ),
+                    method_name="execute_complete",
+                )
+            time.sleep(self.poll_interval)
+            jobs = self.client.list_stats_jobs(ids, self.account_id)
+
+    @fail_fast_on_deterministic_errors
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
+        """Resume from the trigger: check its event, then write.
+
+        :param context: the task context.
+        :param event: the trigger's event.
+        """
+        from airflow_provider_twads.api.errors import AdsApiError
+
+        if (
+            not isinstance(event, dict)
+            or event.get("status") != "success"
+            or not isinstance(event.get("jobs"), list)
+        ):
+            message = event.get("message") if isinstance(event, dict) else None
+            raise AdsApiError(f"Analytics jobs did not finish: {message or event!r}")
+        return self._write(event["jobs"])
+
+    # ---- writing -------------------------------------------------------------------------------------
+    def _write(self, jobs: list[dict[str, Any]]) -> list[str]:
+        from airflow_provider_twads.api.analytics_jobs import rows
+
+        timezone = None
+        if str(self.granularity).upper() == "DAY":
+            timezone = self.client.get_account(self.account_id).get("timezone")
+        folder = _object_storage_path(str(self.output_path).rstrip("/"))
+        folder.mkdir(parents=True, exist_ok=True)
+        paths: list[str] = []
+        for job in jobs:
+            target = folder / f"stats_job_{job['id_str']}.{self.output_format}"
+            count = 0
+            with target.open("w") as out:
+                writer: csv.DictWriter[str] | None = None
+                for row in rows(job, self.client.iter_job_result(job["url"]), timezone):
+                    if self.output_format == "jsonl":
+                        out.write(json.dumps(row, separators=(",", ":")) + "\n")
+                    else:
+                        if writer is None:
+                            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
+                            writer.writeheader()
+                        writer.writerow(row)
+                    count += 1
+            self.log.info("Wrote %d rows of job %s to %s", count, job["id_str"], target)
+            paths.append(str(target))
+        return paths
+
+    def on_kill(self) -> None:
+        """Cancel the jobs this task created or reattached to that have not finished."""
+        for job_id in self._job_ids:
+            try:
+                self.client.cancel_stats_job(job_id, self.account_id)
+                self.log.info("Cancelled analytics job %s", job_id)
+            except Exception as err:  # finished or gone: nothing to cancel
+                self.log.info("Could not cancel analytics job %s: %s", job_id, err)
