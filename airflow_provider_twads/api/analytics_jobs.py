@@ -295,15 +295,23 @@ class AnalyticsJobsMethods:
         """
         import requests
 
-        with requests.get(url, stream=True, timeout=timeout) as resp:
-            if resp.status_code != 200:
-                raise MalformedResponseError(
-                    f"stats job file: HTTP {resp.status_code}",
-                    status=resp.status_code,
-                    method="GET",
-                    path=url,
-                )
-            yield from iter_result(resp.iter_content(_CHUNK))
+        from airflow_provider_twads.api.network import network_policy
+
+        # The file is on another host than the API (no OAuth), reached under the same CA/proxy policy.
+        policy = network_policy(url)
+        with requests.Session() as session:
+            session.trust_env = False
+            session.verify = policy.verify
+            session.proxies = {"http": policy.proxy, "https": policy.proxy} if policy.proxy else {}
+            with session.get(url, stream=True, timeout=timeout) as resp:
+                if resp.status_code != 200:
+                    raise MalformedResponseError(
+                        f"stats job file: HTTP {resp.status_code}",
+                        status=resp.status_code,
+                        method="GET",
+                        path=url,
+                    )
+                yield from iter_result(resp.iter_content(_CHUNK))
 
 
 def _list_params(job_ids: Iterable[str] | None) -> list[dict[str, Any]]:
