@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_twads.api.analytics import StatsQuery, analytics_request
 from airflow_provider_twads.api.errors import AdsApiError, AdsApiValidationError, MalformedResponseError
 from airflow_provider_twads.api.params.stats import (
     MAX_JOB_IDS,
@@ -30,6 +29,7 @@ from airflow_provider_twads.api.params.stats import (
     MAX_SEGMENTED_JOB_RANGE,
     MAX_STATS_ENTITY_IDS,
 )
+from airflow_provider_twads.api.stats_query import StatsQuery, analytics_request
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.aclient import AsyncAdsApiClient
