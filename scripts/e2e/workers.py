@@ -52,8 +52,6 @@ RESULTS = REPO / "e2e-results" / "workers"
 BASE_DAG = "twads_campaign_launch"
 DAGS = (BASE_DAG, f"{BASE_DAG}_b", f"{BASE_DAG}_c")
 POOL = "twads_writes"  # the example DAGs' writing tasks run in it
-# A launch day ahead, so that the flight is not in the past.
-LAUNCH_DATE = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=14)).isoformat()
 WRITE_LIMIT = {"limit": 2, "window": 3}  # the issue's figure: 2 writes per 3 s for the whole account
 CRITERIA = len(json.loads((REPO / "dags_examples/data/launch_targeting.json").read_text())["criteria"])
 TWEETS = 20  # the DAG's default tweet_ids
@@ -140,14 +138,16 @@ class Launches:
 
     def __init__(self, checks: Checks, api: Any, admin: Any, deployment: Deployment) -> None:
         self.checks, self.api, self.admin, self.deployment = checks, api, admin, deployment
+        # A launch day two weeks ahead, so that the flights are not in the past.
+        self.day = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=14)).isoformat()
 
     def run(self, launches: list[tuple[str, str]]) -> list[dict[str, Any]]:
-        """Trigger ``(dag_id, name_prefix)`` launches for LAUNCH_DATE, all at once; wait for every run."""
+        """Trigger ``(dag_id, name_prefix)`` launches for the launch day, all at once; wait for every run."""
         triggered = [
             (
                 dag_id,
                 prefix,
-                self.api.trigger(dag_id, conf={"name_prefix": prefix, "launch_date": LAUNCH_DATE}),
+                self.api.trigger(dag_id, conf={"name_prefix": prefix, "launch_date": self.day}),
             )
             for dag_id, prefix in launches
         ]
@@ -162,7 +162,7 @@ class Launches:
                 time.sleep(2)
             tis = self.api.task_instances(dag_id, run_id)
             runs.append(
-                {"dag_id": dag_id, "run_id": run_id, "name": f"{prefix} {LAUNCH_DATE}", **run, "tis": tis}
+                {"dag_id": dag_id, "run_id": run_id, "name": f"{prefix} {self.day}", **run, "tis": tis}
             )
         return runs
 
