@@ -1,7 +1,6 @@
 """Quick start: every week, a line item created PAUSED, targeted, with a Tweet promoted; once X approves
 the Tweet, the line item is activated. Connection: ``twitter_ads_default``. The campaign and Tweet IDs are
-the local emulator's: put yours. Pool: the writing tasks run in the ``twads_writes`` pool, one per ad
-account; create it once (``airflow pools set twads_writes 1 "X Ads writes"``), or they never start.
+the local emulator's: put yours.
 """
 
 import pendulum
@@ -12,10 +11,6 @@ from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperat
 from airflow_provider_twads.operators.targeting import BatchTargetingOperator
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 
-# The Airflow pool of every task that writes to the ad account, shared by every DAG writing to it (one pool
-# per ad account; a fixed name: pools are not templated). Tasks in a pool that does not exist never start.
-WRITES_POOL = "twads_writes"
-
 with DAG(
     "twads_quickstart",
     schedule="@weekly",
@@ -25,7 +20,6 @@ with DAG(
 ):
     create = CreateLineItemOperator(  # created PAUSED: nothing spends yet
         task_id="create",
-        pool=WRITES_POOL,
         campaign_id="8gdx6",
         # The day the run was due or triggered: every run has one, logical date or not, and its retries
         # render the same, so the name (the natural key within the campaign) finds an earlier try's work.
@@ -39,13 +33,12 @@ with DAG(
     )
     targeting = BatchTargetingOperator(
         task_id="targeting",
-        pool=WRITES_POOL,
         line_item_ids=create.output,
         criteria=[{"targeting_type": "LOCATION", "targeting_value": "96683cc9126741d1"}],
         mode="replace",
     )
     promote = PromoteTweetsOperator(
-        task_id="promote", pool=WRITES_POOL, line_item_id=create.output, tweet_ids=["1577749323371274241"]
+        task_id="promote", line_item_id=create.output, tweet_ids=["1577749323371274241"]
     )
     approved = AdsCursorSensor(
         task_id="approved",
@@ -55,7 +48,5 @@ with DAG(
         deferrable=True,  # waits in the triggerer, not in a worker slot
         poke_interval=300,
     )
-    activate = UpdateLineItemOperator(
-        task_id="activate", pool=WRITES_POOL, line_item_id=create.output, entity_status="ACTIVE"
-    )
+    activate = UpdateLineItemOperator(task_id="activate", line_item_id=create.output, entity_status="ACTIVE")
     [targeting, promote] >> approved >> activate
