@@ -13,7 +13,7 @@ UV_RUN := $(or $(UV),$(TOOLS)/bin/uv)
 # Which Airflow versions `make test-matrix` runs, and how deep: see scripts/test_matrix.py --help.
 MATRIX_ARGS ?=
 
-.PHONY: demo test test-matrix lint bench soak emulator clean e2e race bench-budget bench-triggers
+.PHONY: demo test test-matrix lint bench soak emulator clean e2e race bench-budget bench-triggers e2e-workers
 
 # uv from PyPI into .venv-tools when it is not on PATH; if even that fails, pip does the work (slower).
 $(TOOLS)/bin/uv:
@@ -65,7 +65,7 @@ emulator: $(STAMP)
 
 # A real Airflow deployment (PostgreSQL, 4 components, LocalExecutor) and headless Chromium; installs the
 # Debian packages postgresql and chromium when missing. Results and screenshots: e2e-results/.
-$(VENV)/.installed-e2e: $(STAMP)
+$(VENV)/.installed-e2e: $(STAMP) pyproject.toml
 	$(call install,-e '.[dev,e2e]' -e ./$(EMULATOR))
 	touch $@
 
@@ -86,3 +86,9 @@ bench-budget: $(STAMP)
 # Deferrable waits at scale (issue 16): N = 10, 100, 500, 1,000 cursor triggers in one loop (~3 minutes).
 bench-triggers: $(STAMP)
 	$(BIN)/python benchmarks/bench_triggers.py --n 10 100 500 1000
+
+# Issue 11: overlapping launches on a real multi-worker Airflow (CeleryExecutor, 2 workers, Redis from the
+# Debian package redis-server; LocalExecutor if Celery cannot run); ~6 minutes. Logs: e2e-results/workers/.
+# The e2e extra carries the Celery provider (and celery<5.7: 5.7 removed a name the provider imports).
+e2e-workers: $(VENV)/.installed-e2e
+	$(BIN)/python -m scripts.e2e.workers

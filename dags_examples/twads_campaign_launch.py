@@ -36,9 +36,11 @@ callback first sets the line item back to PAUSED, so a red run never leaves it s
 then removes it.
 
 Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). ``make demo`` points it at the
-local emulator. Copy the ``data/`` folder along with this file. To change: the ``campaign_id``,
-``name_prefix``, ``launch_date``, ``tweet_ids``, ``bid_amount_local_micro`` and ``criteria_file`` params,
-the schedule, and ``objective`` (it must match the campaign's other line items).
+local emulator. Pool: the writing tasks run in the ``twads_writes`` pool, one per ad account; create it once
+(``airflow pools set twads_writes 1 "X Ads writes"``), or they never start. Copy the ``data/`` folder along
+with this file. To change: the ``campaign_id``, ``name_prefix``, ``launch_date``, ``tweet_ids``,
+``bid_amount_local_micro`` and ``criteria_file`` params, the schedule, and ``objective`` (it must match the
+campaign's other line items).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 
 LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
 FLIGHT_DAYS = 7
+# The Airflow pool of every task that writes to the ad account, shared by every DAG writing to it (one pool
+# per ad account; a fixed name: pools are not templated). Tasks in a pool that does not exist never start.
+WRITES_POOL = "twads_writes"
 
 
 def launch_day(
@@ -157,6 +162,7 @@ with DAG(
 
     create_line_item = CreateLineItemOperator(
         task_id="create_line_item",
+        pool=WRITES_POOL,
         campaign_id="{{ params.campaign_id }}",
         name=plan["name"],
         objective="ENGAGEMENTS",
@@ -188,6 +194,7 @@ with DAG(
 
     attach_targeting = BatchTargetingOperator(
         task_id="attach_targeting",
+        pool=WRITES_POOL,
         line_item_ids=LINE_ITEM,
         criteria=load_targeting("{{ params.criteria_file }}"),
         mode="replace",
@@ -195,6 +202,7 @@ with DAG(
 
     promote_tweets = PromoteTweetsOperator(
         task_id="promote_tweets",
+        pool=WRITES_POOL,
         line_item_id=LINE_ITEM,
         tweet_ids="{{ params.tweet_ids | join(',') }}",
     )
@@ -213,12 +221,13 @@ with DAG(
 
     activate = UpdateLineItemOperator(
         task_id="activate",
+        pool=WRITES_POOL,
         line_item_id=LINE_ITEM,
         entity_status="ACTIVE",
         on_failure_callback=pause_after_failed_activation,
     )
 
-    @task
+    @task(pool=WRITES_POOL)
     def rollback(campaign_id: str, name: str) -> list[str]:
         """Unless the launch went ACTIVE, delete its line item; log what was found and done."""
         import logging

@@ -6,6 +6,8 @@ sensor (no worker slot held while waiting) watches the campaign listing with ``w
 campaign's ``entity_status`` is ACTIVE, then a PAUSED line item is created in it and activated.
 
 Connection: ``twitter_ads_default``. To change: the ``draft_campaign_id`` param and the line item settings.
+Pool: the writing tasks run in the ``twads_writes`` pool, one per ad account; create it once
+(``airflow pools set twads_writes 1 "X Ads writes"``), or they never start.
 With ``make demo``'s emulator, ``emu.admin.activate("campaigns", "6aian")`` (or
 ``POST /_emulator/ui/campaigns/6aian/activate``) plays the person clicking "activate" in the Ads UI.
 """
@@ -22,6 +24,9 @@ from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 # without a logical date has no data interval). A cleared run converges on its own line item; two runs on
 # one day are one launch, since the name is the natural key.
 DAY = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
+# The Airflow pool of every task that writes to the ad account, shared by every DAG writing to it (one pool
+# per ad account; a fixed name: pools are not templated). Tasks in a pool that does not exist never start.
+WRITES_POOL = "twads_writes"
 
 with DAG(
     dag_id="twads_draft_watcher",
@@ -45,6 +50,7 @@ with DAG(
 
     create = CreateLineItemOperator(
         task_id="create_line_item",
+        pool=WRITES_POOL,
         campaign_id="{{ params.draft_campaign_id }}",
         name="after-review " + DAY,
         objective="ENGAGEMENTS",
@@ -55,6 +61,8 @@ with DAG(
         end_time="{{ macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, 7) }}",
     )
 
-    activate = UpdateLineItemOperator(task_id="activate", line_item_id=create.output, entity_status="ACTIVE")
+    activate = UpdateLineItemOperator(
+        task_id="activate", pool=WRITES_POOL, line_item_id=create.output, entity_status="ACTIVE"
+    )
 
     wait_for_activation >> create >> activate

@@ -17,6 +17,8 @@ name, so it also cleans up after a create whose response was lost. If ``activate
 Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). Names and dates come from
 ``dag_run.run_after``, which every run has (scheduled, manual with or without a logical date, backfill).
 To change: the params (budgets, Tweets, funding instrument) and the line item settings.
+Pool: the writing tasks run in the ``twads_writes`` pool, one per ad account; create it once
+(``airflow pools set twads_writes 1 "X Ads writes"``), or they never start.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from airflow_provider_twads.sensors.cursor import AdsCursorSensor
 # The campaign's natural key within the account: one campaign per day the DAG runs.
 CAMPAIGN_NAME = "full-launch {{ dag_run.run_after | ds }}"
 DAY = "{{ dag_run.run_after | ds }}"
+# The Airflow pool of every task that writes to the ad account, shared by every DAG writing to it (one pool
+# per ad account; a fixed name: pools are not templated). Tasks in a pool that does not exist never start.
+WRITES_POOL = "twads_writes"
 
 
 def pause_after_failed_activation(context: Any) -> None:
@@ -76,6 +81,7 @@ with DAG(
 ) as dag:
     create_campaign = CreateCampaignOperator(
         task_id="create_campaign",
+        pool=WRITES_POOL,
         name=CAMPAIGN_NAME,
         funding_instrument_id="{{ params.funding_instrument_id }}",
         daily_budget_amount_local_micro="{{ params.daily_budget_amount_local_micro }}",
@@ -85,6 +91,7 @@ with DAG(
 
     create_line_items = CreateLineItemOperator(
         task_id="create_line_items",
+        pool=WRITES_POOL,
         campaign_id=create_campaign.output,
         objective="ENGAGEMENTS",
         placements=["ALL_ON_TWITTER"],
@@ -100,6 +107,7 @@ with DAG(
 
     attach_targeting = BatchTargetingOperator(
         task_id="attach_targeting",
+        pool=WRITES_POOL,
         line_item_ids=create_line_items.output,
         criteria=[
             {"targeting_type": "LOCATION", "targeting_value": "96683cc9126741d1"},
@@ -109,7 +117,7 @@ with DAG(
     )
 
     promote_tweets = PromoteTweetsOperator.partial(
-        task_id="promote_tweets", tweet_ids="{{ params.tweet_ids | join(',') }}"
+        task_id="promote_tweets", pool=WRITES_POOL, tweet_ids="{{ params.tweet_ids | join(',') }}"
     ).expand(line_item_id=create_line_items.output)
 
     wait_for_approval = AdsCursorSensor(
@@ -123,16 +131,20 @@ with DAG(
     )
 
     activate_line_items = UpdateLineItemOperator(
-        task_id="activate_line_items", line_item_id=create_line_items.output, entity_status="ACTIVE"
+        task_id="activate_line_items",
+        pool=WRITES_POOL,
+        line_item_id=create_line_items.output,
+        entity_status="ACTIVE",
     )
     activate_campaign = UpdateCampaignOperator(
         task_id="activate_campaign",
+        pool=WRITES_POOL,
         campaign_id=create_campaign.output,
         entity_status="ACTIVE",
         on_failure_callback=pause_after_failed_activation,
     )
 
-    @task(trigger_rule="one_failed", retries=3)
+    @task(trigger_rule="one_failed", retries=3, pool=WRITES_POOL)
     def rollback(name: str) -> list[str]:
         """Delete the day's campaign unless it is ACTIVE; return the deleted IDs."""
         import logging

@@ -10,6 +10,8 @@ fewer HTTP calls.
 
 Connection: ``twitter_ads_default``. To change: the ``campaign_id`` and ``line_items`` params (each spec
 takes any parameter of ``POST accounts/:account_id/line_items``; legacy names are accepted).
+Pool: the writing tasks run in the ``twads_writes`` pool, one per ad account; create it once
+(``airflow pools set twads_writes 1 "X Ads writes"``), or they never start.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import pendulum
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_twads.operators.line_items import CreateLineItemOperator, UpdateLineItemOperator
+
+# The Airflow pool of every task that writes to the ad account, shared by every DAG writing to it (one pool
+# per ad account; a fixed name: pools are not templated). Tasks in a pool that does not exist never start.
+WRITES_POOL = "twads_writes"
 
 DEFAULT_SPECS = [
     {"name": f"audience-{region}", "bid_amount_local_micro": bid}
@@ -58,6 +64,7 @@ with DAG(
 
     create = CreateLineItemOperator.partial(
         task_id="create_line_item",
+        pool=WRITES_POOL,
         campaign_id="{{ params.campaign_id }}",
         objective="ENGAGEMENTS",
         product_type="PROMOTED_TWEETS",
@@ -68,6 +75,7 @@ with DAG(
 
     UpdateLineItemOperator(
         task_id="activate_all",
+        pool=WRITES_POOL,
         line_item_id=create.output,
         entity_status="ACTIVE",
     )

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 REPO / "dags_examples",
                 database=args.database,
                 connections={"twitter_ads_default": connection_dict(emu_url)},
+                pools={"twads_writes": 1},  # the example DAGs' writing tasks run in it
                 logs_to=args.results / "logs",
             )
             with checks.step("the deployment and everything run in it"), deployment:

@@ -188,6 +188,8 @@ class Deployment:
     :param extra_env: more ``AIRFLOW__*`` settings.
     :param extra_components: more long-running ``airflow`` commands by name, e.g.
         ``{"worker-1": ["celery", "worker", "--concurrency", "4"]}``, started after the four.
+    :param pools: ``{name: slots}`` created (``airflow pools set``) before the components start: a task
+        in a pool that does not exist is never scheduled.
     :param keep_home: keep AIRFLOW_HOME (database, logs) after ``stop()``.
     :param logs_to: copy AIRFLOW_HOME's ``logs`` (components and tasks) here on ``stop()``.
     """
@@ -202,6 +204,7 @@ class Deployment:
         database: str = "auto",
         extra_env: Mapping[str, str] | None = None,
         extra_components: Mapping[str, list[str]] | None = None,
+        pools: Mapping[str, int] | None = None,
         keep_home: bool = False,
         logs_to: Path | None = None,
     ) -> None:
@@ -211,6 +214,7 @@ class Deployment:
         self.parallelism = parallelism
         self.database = database
         self.extra_env = dict(extra_env or {})
+        self.pools = dict(pools or {})
         self.keep_home = keep_home
         self.logs_to = logs_to
         self.home = Path(tempfile.mkdtemp(prefix="twads-e2e-airflow-"))
@@ -290,6 +294,8 @@ class Deployment:
             raise RuntimeError(
                 f"airflow db migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-3000:]}"
             )
+        for pool, slots in self.pools.items():
+            self.set_pool(pool, slots)
         for name, args in self.components.items():
             self.group.start(name, [str(BIN / "airflow"), *args], self.env, cwd=self.home)
 
@@ -299,6 +305,12 @@ class Deployment:
 
         wait_until(healthy, 180, "Airflow api-server")
         return self
+
+    def set_pool(self, name: str, slots: int) -> None:
+        """Create or resize an Airflow pool (the CLI, as a user would)."""
+        done = self.airflow("pools", "set", name, str(slots), f"e2e: {name}")
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow pools set {name} {slots} failed:\n{done.stderr[-2000:]}")
 
     def log(self, component: str) -> str:
         """A component's log so far."""
