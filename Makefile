@@ -24,7 +24,10 @@ $(BIN)/python: | $(if $(UV),,$(TOOLS)/bin/uv)
 	@if [ -x $(UV_RUN) ]; then $(UV_RUN) venv --quiet --python $(PYTHON) $(VENV); \
 	else $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; fi
 
-# install(<requirements>): uv if the venv was made by uv (no pip inside), pip otherwise.
+# install(<requirements>): uv if the venv was made by uv (no pip inside), pip otherwise. $(call) splits its
+# arguments at commas, so requirements with extras come through variables.
+WITH_BENCH := '.[dev,bench]'
+WITH_E2E   := '.[dev,e2e]'
 define install
 	@if [ -x $(BIN)/pip ]; then $(BIN)/python -m pip install --quiet $(1); \
 	else $(UV_RUN) pip install --quiet --python $(BIN)/python $(1); fi
@@ -36,7 +39,7 @@ $(STAMP): pyproject.toml $(EMULATOR)/pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 $(VENV)/.installed-bench: $(STAMP)
-	$(call install,-e '.[dev,bench]' -e ./$(EMULATOR))
+	$(call install,-e $(WITH_BENCH) -e ./$(EMULATOR))
 	touch $@
 
 test: $(STAMP)
@@ -66,7 +69,7 @@ emulator: $(STAMP)
 # A real Airflow deployment (PostgreSQL, 4 components, LocalExecutor) and headless Chromium; installs the
 # Debian packages postgresql and chromium when missing. Results and screenshots: e2e-results/.
 $(VENV)/.installed-e2e: $(STAMP) pyproject.toml
-	$(call install,-e '.[dev,e2e]' -e ./$(EMULATOR))
+	$(call install,-e $(WITH_E2E) -e ./$(EMULATOR))
 	touch $@
 
 e2e: $(VENV)/.installed-e2e
