@@ -11,6 +11,7 @@ a step that converges after writing (several writers on one key) would read back
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TypeVar
 
@@ -19,7 +20,10 @@ from airflow_provider_twads.api.errors import (
     AdsApiValidationError,
     AmbiguousWriteError,
     MalformedResponseError,
+    NotFoundError,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_AMBIGUOUS_ATTEMPTS",
@@ -176,3 +180,47 @@ def _raise(failure: BaseException, cause: AdsApiError) -> NoReturn:
     if failure is cause:
         raise cause
     raise failure from cause
+
+
+def delete_entity(
+    what: str,
+    entity_id: str,
+    delete: Callable[[], Any],
+    read_with_deleted: Callable[[], Mapping[str, Any]],
+    *,
+    progress: Progress = noop,
+) -> str:
+    """Delete one entity; deleting one that is already deleted (or absent) succeeds.
+
+    :param what: how the log names it, e.g. ``Line item``.
+    :param entity_id: its ID.
+    :param delete: sends the DELETE.
+    :param read_with_deleted: reads it with ``with_deleted=true`` (a 404 there: it never existed here).
+    :param progress: receives progress lines.
+    :return: ``deleted``, ``already deleted`` or ``not found``.
+    """
+
+    def attempt(_: list[str]) -> str:
+        try:
+            delete()
+        except NotFoundError:
+            try:
+                item = read_with_deleted()
+            except NotFoundError:
+                log.warning("%s %s does not exist in this account: nothing to delete", what, entity_id)
+                return "not found"
+            if item.get("deleted"):
+                progress(f"{what} {entity_id} was already deleted")
+                return "already deleted"
+            raise
+        progress(f"{what} {entity_id} deleted")
+        return "deleted"
+
+    def look(todo: list[str], _: AmbiguousWriteError) -> list[str]:
+        # Sending the DELETE again is the look: on a deleted entity it is a 404, checked above.
+        progress(f"Deleting {what.lower()} {entity_id} ended ambiguously; checking whether it is deleted")
+        return todo
+
+    outcome = write_missing([entity_id], attempt, look)
+    assert outcome is not None  # look never reports "nothing left": the next DELETE decides
+    return outcome

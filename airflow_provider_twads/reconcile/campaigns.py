@@ -29,10 +29,16 @@ from airflow_provider_twads.api.errors import (
     AdsApiValidationError,
     AmbiguousWriteError,
     DraftEntityError,
-    NotFoundError,
 )
 from airflow_provider_twads.api.params.fields import CAMPAIGN_CREATE_ONLY_FIELDS, CAMPAIGN_UPDATE_FIELDS
-from airflow_provider_twads.reconcile._common import Progress, check_choice, entity_field, noop, write_missing
+from airflow_provider_twads.reconcile._common import (
+    Progress,
+    check_choice,
+    delete_entity,
+    entity_field,
+    noop,
+    write_missing,
+)
 from airflow_provider_twads.reconcile._converge import ACTIVE, converge, delete_each, rank
 from airflow_provider_twads.reconcile._line_item_create import find_line_items_by_name
 from airflow_provider_twads.reconcile.errors import ReconcileError, SettingsMismatchError, rerun_advice
@@ -477,28 +483,10 @@ def delete_campaign(client: AdsApiClient, campaign_id: str, *, progress: Progres
     :param progress: receives progress lines.
     :return: ``deleted``, ``already deleted`` or ``not found``.
     """
-
-    def delete(_: list[str]) -> str:
-        try:
-            client.delete_campaign(campaign_id)
-        except NotFoundError:
-            try:
-                item = client.get_campaign(campaign_id, with_deleted=True)
-            except NotFoundError:
-                log.warning("Campaign %s does not exist in this account: nothing to delete", campaign_id)
-                return "not found"
-            if item.get("deleted"):
-                progress(f"Campaign {campaign_id} was already deleted")
-                return "already deleted"
-            raise
-        progress(f"Campaign {campaign_id} deleted")
-        return "deleted"
-
-    def look(todo: list[str], _: AmbiguousWriteError) -> list[str]:
-        # Sending the DELETE again is the look: on a deleted campaign it is a 404, checked above.
-        progress(f"Deleting campaign {campaign_id} ended ambiguously; checking whether it is deleted")
-        return todo
-
-    outcome = write_missing([campaign_id], delete, look)
-    assert outcome is not None  # look never reports "nothing left": the next DELETE decides
-    return outcome
+    return delete_entity(
+        "Campaign",
+        campaign_id,
+        lambda: client.delete_campaign(campaign_id),
+        lambda: client.get_campaign(campaign_id, with_deleted=True),
+        progress=progress,
+    )

@@ -19,12 +19,15 @@ from airflow_provider_twads.api.batch import check_chunk_size
 from airflow_provider_twads.api.errors import (
     AccountFeatureError,
     AdsApiValidationError,
-    AmbiguousWriteError,
-    NotFoundError,
 )
 from airflow_provider_twads.api.params.fields import LINE_ITEM_UPDATE_FIELDS
 from airflow_provider_twads.api.times import to_api_time
-from airflow_provider_twads.reconcile._common import Progress, check_choice, noop, write_missing
+from airflow_provider_twads.reconcile._common import (
+    Progress,
+    check_choice,
+    delete_entity,
+    noop,
+)
 from airflow_provider_twads.reconcile._converge import ACTIVE, converge, delete_each, rank
 from airflow_provider_twads.reconcile._line_item_create import (
     LineItemResult,
@@ -393,28 +396,10 @@ def delete_line_item(client: AdsApiClient, line_item_id: str, *, progress: Progr
     :param progress: receives progress lines.
     :return: ``deleted``, ``already deleted`` or ``not found``.
     """
-
-    def delete(_: list[str]) -> str:
-        try:
-            client.delete_line_item(line_item_id)
-        except NotFoundError:
-            try:
-                item = client.get_line_item(line_item_id, with_deleted=True)
-            except NotFoundError:
-                log.warning("Line item %s does not exist in this account: nothing to delete", line_item_id)
-                return "not found"
-            if item.get("deleted"):
-                progress(f"Line item {line_item_id} was already deleted")
-                return "already deleted"
-            raise
-        progress(f"Line item {line_item_id} deleted")
-        return "deleted"
-
-    def look(todo: list[str], _: AmbiguousWriteError) -> list[str]:
-        # Sending the DELETE again is the look: on a deleted line item it is a 404, checked above.
-        progress(f"Deleting line item {line_item_id} ended ambiguously; checking whether it is deleted")
-        return todo
-
-    outcome = write_missing([line_item_id], delete, look)
-    assert outcome is not None  # look never reports "nothing left": the next DELETE decides
-    return outcome
+    return delete_entity(
+        "Line item",
+        line_item_id,
+        lambda: client.delete_line_item(line_item_id),
+        lambda: client.get_line_item(line_item_id, with_deleted=True),
+        progress=progress,
+    )
