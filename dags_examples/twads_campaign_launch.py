@@ -28,9 +28,9 @@ second finds the first's line item and changes nothing); for a second launch on 
 another ``name_prefix`` or ``launch_date``.
 
 Retries: transient errors (rate limits, 5xx, dropped connections) are retried by the client and then by
-Airflow (``retries``); deterministic ones (validation, a bad request, missing account feature, a draft,
-settings that differ from the existing line item's, credentials) fail at once: the provider's operators
-raise them as ``AirflowFailException`` too, on every Airflow 3.
+Airflow (``retries``), and so are a plain 400 or 404, which another run may have caused; deterministic ones
+(validation, missing account feature, a draft, settings that differ from the existing line item's,
+credentials) fail at once: the provider's operators raise them as ``AirflowFailException`` too.
 If ``activate`` itself fails for good (its PUT may have been applied before the error), its failure
 callback first sets the line item back to PAUSED, so a red run never leaves it spending, and the rollback
 then removes it.

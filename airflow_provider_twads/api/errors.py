@@ -109,12 +109,13 @@ class AdsApiError(Exception):
 
     @property
     def deterministic(self) -> bool:
-        """Whether the same request meets the same error on every try: fix the input, do not retry.
+        """Whether a retry of the task cannot succeed, so that it should fail at once.
 
-        True for a 4xx other than 408, 423 and 429 (which say "not now", not "not this request").
+        ``False`` here: a 400 or a 404 can be another writer's doing (a criterion it added meanwhile, an
+        entity its rollback deleted), which a retry reconciles. The subclasses that no other writer can
+        cause (bad input, credentials, a missing account feature, a draft) say ``True``.
         """
-        status = self.status
-        return isinstance(status, int) and 400 <= status < 500 and status not in TRANSIENT_CLIENT_STATUSES
+        return False
 
     def _headline(self) -> str:
         parts: list[str] = []
@@ -150,7 +151,7 @@ class AdsApiError(Exception):
 
 
 def is_deterministic(err: BaseException) -> bool:
-    """Whether ``err`` is an Ads API error that a retry of the same request cannot fix.
+    """Whether ``err`` is an Ads API error that no retry of the task can fix (see ``deterministic``).
 
     :param err: any exception.
     """
@@ -264,6 +265,11 @@ class AccountFeatureError(BadRequestError):
     def _values_sent(self) -> set[str]:
         return {str(v) for v in self.request_params.values() if isinstance(v, str)}
 
+    @property
+    def deterministic(self) -> bool:
+        """No other writer causes it: a retry meets it again."""
+        return True
+
 
 class DraftEntityError(BadRequestError):
     """HTTP 400: a draft campaign or line item cannot be activated or paused through the API."""
@@ -276,6 +282,11 @@ class DraftEntityError(BadRequestError):
             "Activate the draft there; a sensor can wait for entity_status to change."
         )
 
+    @property
+    def deterministic(self) -> bool:
+        """No other writer causes it: a retry meets it again."""
+        return True
+
 
 class UnauthorizedError(AdsApiError):
     """HTTP 401: the OAuth signature or tokens were rejected."""
@@ -287,6 +298,11 @@ class UnauthorizedError(AdsApiError):
             "access_token_secret; the token must belong to a user with access to the ad account."
         )
 
+    @property
+    def deterministic(self) -> bool:
+        """No other writer causes it: a retry meets it again."""
+        return True
+
 
 class ForbiddenError(AdsApiError):
     """HTTP 403: the app or user may not access this account or resource."""
@@ -297,6 +313,11 @@ class ForbiddenError(AdsApiError):
             self.hint = "The account ID is wrong or the authenticated user has no access to it."
         elif not self.hint and vocab.ERROR_UNAUTHORIZED_CLIENT_APPLICATION in self.codes:
             self.hint = "The app is not approved for the Ads API (or for this account)."
+
+    @property
+    def deterministic(self) -> bool:
+        """No other writer causes it: a retry meets it again."""
+        return True
 
 
 class NotFoundError(AdsApiError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_twads.api.errors import AdsApiError, is_deterministic
+from airflow_provider_twads.api.errors import TRANSIENT_CLIENT_STATUSES, AdsApiError, is_deterministic
 
 __all__ = ["PartialApplyError", "ReconcileError", "SettingsMismatchError", "format_diff"]
 
@@ -102,7 +102,7 @@ def rerun_advice(err: BaseException, rerun: str) -> str:
     :param rerun: what a re-run does, e.g. "it skips Tweets already promoted and promotes the rest."
     """
     status = getattr(err, "status", None)
-    if status is not None and is_deterministic(err):
+    if isinstance(status, int) and 400 <= status < 500 and status not in TRANSIENT_CLIENT_STATUSES:
         return (
             f"The API refused the request itself (HTTP {status}): re-sending it cannot help. Fix what the "
             f"error names first; a re-run then {rerun.removeprefix('it ')}"

@@ -148,8 +148,9 @@ def test_manual_runs_without_a_logical_date_launch_once_per_day(emu: Any, launch
 def test_a_deterministic_failure_is_not_retried_and_the_teardown_still_runs(
     emu: Any, launch_dag: Any
 ) -> None:
-    """An unknown campaign: create fails on its first try, the run ends failed, the rollback has run."""
-    conf = {"name_prefix": "unknown-campaign", "campaign_id": "nosuchcampaign"}
+    """A name over the API's 255 characters: create fails on its first try, the run ends failed, the
+    rollback has run (and found nothing to remove)."""
+    conf = {"name_prefix": "x" * 300}
 
     run = launch_dag.test(logical_date=None, run_after=utc(2026, 11, 24, 9, 0), run_conf=conf)
 

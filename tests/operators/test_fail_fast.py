@@ -1,8 +1,9 @@
-"""Deterministic errors fail the task at once on every Airflow 3; transient ones stay retryable.
+"""Deterministic errors fail the task at once on every Airflow 3; the others stay retryable.
 
-Airflow retries any exception except ``AirflowFailException``; the operators raise an error that a retry
-of the same request cannot fix (bad input, a 4xx other than 408/423/429, a settings mismatch) as both
-itself and ``AirflowFailException``.
+Airflow retries any exception except ``AirflowFailException``; the operators raise an error that no retry
+can fix (bad input, a settings mismatch, credentials, an unknown account, a missing account feature, a
+draft) as both itself and ``AirflowFailException``. A 404 or a plain 400 may be another writer's doing
+(an entity its rollback deleted, a criterion it added meanwhile): a retry reconciles those.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from airflow_provider_twads.api.config import RetryPolicy
 from airflow_provider_twads.api.errors import (
     AdsApiValidationError,
     BadRequestError,
+    ForbiddenError,
     NotFoundError,
     ServerError,
 )
@@ -50,10 +52,18 @@ def test_bad_input_fails_without_retry_and_stays_what_it_is(emu: Any, execute: A
     assert emu.admin.requests() == []  # refused before any request
 
 
-def test_an_unknown_entity_fails_without_retry(emu: Any, execute: Any) -> None:
+def test_an_unknown_account_fails_without_retry(emu: Any, execute: Any) -> None:
+    with pytest.raises(ForbiddenError) as info:
+        execute(_create(account_id="nosuchaccount"))
+    assert isinstance(info.value, AirflowFailException)
+    assert "ACCOUNT_NOT_FOUND" in str(info.value)
+
+
+def test_an_entity_gone_stays_retryable(emu: Any, execute: Any) -> None:
+    # Another run's rollback may have deleted it: the retry reconciles (finds or recreates by name).
     with pytest.raises(NotFoundError) as info:
         execute(_create(campaign_id="nosuchcampaign"))
-    assert isinstance(info.value, AirflowFailException)
+    assert not isinstance(info.value, AirflowFailException)
 
 
 def test_a_settings_mismatch_fails_without_retry_and_pickles_as_itself(emu: Any, execute: Any) -> None:
@@ -82,8 +92,11 @@ def test_a_partial_apply_is_as_deterministic_as_what_stopped_it() -> None:
         raise PartialApplyError("1 of 2 chunks applied", applied={"created": ["a"]}) from cause
 
     with pytest.raises(PartialApplyError) as refused:
-        stopped_by(BadRequestError("Invalid targeting_value", status=400, codes=["INVALID_PARAMETER"]))
+        stopped_by(ForbiddenError("Account not found", status=403, codes=["ACCOUNT_NOT_FOUND"]))
     assert isinstance(refused.value, AirflowFailException)
     with pytest.raises(PartialApplyError) as transient:
         stopped_by(ServerError("Internal error", status=500))
     assert not isinstance(transient.value, AirflowFailException)
+    with pytest.raises(PartialApplyError) as raced:  # e.g. a second AGE bucket another writer just added
+        stopped_by(BadRequestError("one AGE bucket per line item", status=400, codes=["INVALID_PARAMETER"]))
+    assert not isinstance(raced.value, AirflowFailException)
