@@ -25,6 +25,7 @@ __all__ = [
     "as_id_list",
     "as_int",
     "fail_fast_on_deterministic_errors",
+    "ids_result",
 ]
 
 _Execute = TypeVar("_Execute", bound=Callable[..., Any])
@@ -114,6 +115,15 @@ def _fail_fast_class(cls: type[Exception]) -> type[Exception]:
         )
         _FAIL_FAST_CLASSES[cls] = fast
     return _FAIL_FAST_CLASSES[cls]
+
+
+def ids_result(original: Any, ids: Sequence[str]) -> str | list[str]:
+    """What an operator taking IDs returns: one ID in, one ID out; a list (or comma-separated) in, a list out.
+
+    :param original: the argument as the task got it.
+    :param ids: the IDs it acted on, in order.
+    """
+    return ids[0] if isinstance(original, str) and "," not in original and len(ids) == 1 else list(ids)
 
 
 def as_id_list(value: Any, *, parameter: str) -> list[str]:

@@ -15,8 +15,8 @@ from airflow_provider_twads.common import (
     AdsApiHookMixin,
     as_id_list,
     fail_fast_on_deterministic_errors,
+    ids_result,
 )
-from airflow_provider_twads.operators.line_items import _ids_result
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -219,7 +219,7 @@ class UpdateCampaignOperator(AdsApiHookMixin, BaseOperator):
         self.log.info(
             "%d of %d campaign(s) updated, %d already as requested", sent, len(ids), len(ids) - sent
         )
-        return _ids_result(self.campaign_id, ids)
+        return ids_result(self.campaign_id, ids)
 
 
 class DeleteCampaignOperator(AdsApiHookMixin, BaseOperator):
@@ -258,4 +258,4 @@ class DeleteCampaignOperator(AdsApiHookMixin, BaseOperator):
         for n, campaign_id in enumerate(ids, 1):
             outcome = delete_campaign(self.client, campaign_id, progress=self.log.info)
             self.log.info("Campaign %d of %d (%s): %s", n, len(ids), campaign_id, outcome)
-        return _ids_result(self.campaign_id, ids)
+        return ids_result(self.campaign_id, ids)

@@ -15,6 +15,7 @@ from airflow_provider_twads.common import (
     AdsApiHookMixin,
     as_id_list,
     fail_fast_on_deterministic_errors,
+    ids_result,
 )
 from airflow_provider_twads.links import LineItemLink
 
@@ -36,11 +37,6 @@ UPDATE_PARAMS: tuple[str, ...] = (
     "end_time",
     "name",
 )
-
-
-def _ids_result(original: Any, ids: Sequence[str]) -> str | list[str]:
-    """One ID in, one ID out; a list in, a list out."""
-    return ids[0] if isinstance(original, str) and "," not in original and len(ids) == 1 else list(ids)
 
 
 @document_params(
@@ -322,7 +318,7 @@ class UpdateLineItemOperator(AdsApiHookMixin, BaseOperator):
         self.log.info(
             "%d of %d line item(s) updated, %d already as requested", sent, len(ids), len(ids) - sent
         )
-        return _ids_result(self.line_item_id, ids)
+        return ids_result(self.line_item_id, ids)
 
 
 class DeleteLineItemOperator(AdsApiHookMixin, BaseOperator):
@@ -361,4 +357,4 @@ class DeleteLineItemOperator(AdsApiHookMixin, BaseOperator):
         for n, line_item_id in enumerate(ids, 1):
             outcome = delete_line_item(self.client, line_item_id, progress=self.log.info)
             self.log.info("Line item %d of %d (%s): %s", n, len(ids), line_item_id, outcome)
-        return _ids_result(self.line_item_id, ids)
+        return ids_result(self.line_item_id, ids)
