@@ -12,7 +12,13 @@ What it does, for one launch day (see "Which launch a run makes" below):
 5. ``wait_for_approval``: a deferrable sensor that frees its worker slot while X reviews the Tweets, and
    succeeds when every promoted Tweet of the line item is ACCEPTED (a REJECTED one fails fast).
 6. ``activate``: the line item goes ACTIVE and starts spending.
-7. ``rollback`` (the teardown of ``plan_launch``): runs once every step above has finished, whatever their
+7. ``watch_from`` + ``watch_delivery`` (monitoring): a deferrable sensor over the line item's stats that
+   succeeds at its first impression and fails, naming the line item, when it has none
+   ``deliver_within_hours`` (param) after it could first serve (the activation, or the flight's start if
+   later). A line item that does not deliver spends nothing, so it stays ACTIVE; the red run says to check
+   its bid, targeting and Tweets. A launch whose flight has already ended (a backfill) has nothing to watch:
+   the watch is skipped.
+8. ``rollback`` (the teardown of ``plan_launch``): runs once every step above has finished, whatever their
    outcome. If the launch did not go ACTIVE it deletes the line item (targeting and promoted Tweets go with
    it); it finds it by name, so it also cleans up after a create whose response was lost. It never deletes
    an ACTIVE line item, and its log says what it found and what it did. A failed launch ends **failed**:
@@ -39,8 +45,8 @@ Connection: ``twitter_ads_default`` (type ``twitter_ads``; see the README). ``ma
 local emulator. Pool: the writing tasks run in the ``twads_writes`` pool, one per ad account; create it once
 (``airflow pools set twads_writes 1 "X Ads writes"``), or they never start. Copy the ``data/`` folder along
 with this file. To change: the ``campaign_id``, ``name_prefix``, ``launch_date``, ``tweet_ids``,
-``bid_amount_local_micro`` and ``criteria_file`` params, the schedule, and ``objective`` (it must match the
-campaign's other line items).
+``bid_amount_local_micro``, ``criteria_file`` and ``deliver_within_hours`` params, the schedule, and
+``objective`` (it must match the campaign's other line items).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from airflow_provider_twads.operators.line_items import CreateLineItemOperator, 
 from airflow_provider_twads.operators.promoted_tweets import PromoteTweetsOperator
 from airflow_provider_twads.operators.targeting import BatchTargetingOperator
 from airflow_provider_twads.sensors.cursor import AdsCursorSensor
+from airflow_provider_twads.sensors.delivery import AdsDeliverySensor
 
 LINE_ITEM = "{{ ti.xcom_pull(task_ids='create_line_item') }}"
 FLIGHT_DAYS = 7
@@ -143,6 +150,13 @@ with DAG(
             type="string",
             description="Targeting criteria (JSON), relative to this DAG's folder.",
         ),
+        "deliver_within_hours": Param(
+            6,
+            type="number",
+            exclusiveMinimum=0,
+            description="Fail the run when the live line item has no impression this many hours after it "
+            "could first serve.",
+        ),
     },
     tags=["twads", "example"],
 ) as dag:
@@ -227,6 +241,35 @@ with DAG(
         on_failure_callback=pause_after_failed_activation,
     )
 
+    @task
+    def watch_from(start_time: str, end_time: str) -> str:
+        """When the live line item can first serve: now (it was just activated) or its flight's start, if
+        later. Skips the watch when the flight has already ended (a backfilled launch)."""
+        from airflow.providers.common.compat.sdk import AirflowSkipException  # every Airflow 3
+
+        now = pendulum.now("UTC")
+        start, end = pendulum.parse(start_time), pendulum.parse(end_time)
+        if end <= now:
+            raise AirflowSkipException(f"the flight ended at {end_time}: no delivery to watch")
+        return max(now, start).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    live_from = watch_from(plan["start_time"], plan["end_time"])
+    watch_delivery = AdsDeliverySensor(
+        task_id="watch_delivery",
+        entity_ids=LINE_ITEM,
+        metric="impressions",
+        op=">",
+        value=0,
+        start_time=live_from,
+        within_hours="{{ params.deliver_within_hours }}",
+        deferrable=True,
+        # Stats read from the account's analytics budget (250 per 15 minutes): every 10 minutes is plenty
+        # for "has it started"; the first check runs at once, in the worker.
+        poke_interval=10 * 60,
+        # The flight may start up to a week after the activation (a launch planned ahead).
+        timeout=(FLIGHT_DAYS + 1) * 24 * 60 * 60,
+    )
+
     @task(pool=WRITES_POOL)
     def rollback(campaign_id: str, name: str) -> list[str]:
         """Unless the launch went ACTIVE, delete its line item; log what was found and done."""
@@ -268,4 +311,11 @@ with DAG(
     cleanup = rollback("{{ params.campaign_id }}", plan["name"]).as_teardown(setups=plan)
 
     create_line_item >> [attach_targeting, promote_tweets]
-    [attach_targeting, promote_tweets] >> wait_for_approval >> activate >> cleanup
+    (
+        [attach_targeting, promote_tweets]
+        >> wait_for_approval
+        >> activate
+        >> live_from
+        >> watch_delivery
+        >> cleanup
+    )

@@ -17,6 +17,7 @@ EXPECTED = {
     "twads_draft_watcher",
     "twads_quickstart",
     "twads_full_launch",
+    "twads_daily_report",
 }
 
 

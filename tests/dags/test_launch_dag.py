@@ -25,15 +25,21 @@ TWEETS = 20  # the DAG's default tweet_ids param
 pytestmark = pytest.mark.airflow_db
 
 
-def run_dag(emu: Any, dag_id: str, logical_date: str) -> subprocess.CompletedProcess[str]:
-    """Run ``airflow dags test`` for ``dag_id`` against ``emu``; return the finished process."""
+def run_dag(
+    emu: Any, dag_id: str, logical_date: str, conf: dict[str, Any] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``airflow dags test`` for ``dag_id`` against ``emu``; return the finished process.
+
+    :param conf: the run's conf (params), if any.
+    """
     from twads_emulator.connection import connection_env
 
     env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags_examples")}
     env.update(connection_env(emu.base_url))
     airflow = str(Path(sys.executable).parent / "airflow")
+    extra = ["-c", json.dumps(conf)] if conf else []
     return subprocess.run(
-        [airflow, "dags", "test", dag_id, logical_date],
+        [airflow, "dags", "test", dag_id, logical_date, *extra],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -89,6 +95,39 @@ def test_launch_runs_end_to_end_and_a_rerun_converges(emu: Any, airflow_db: Path
     assert_launched_once(launched(emu, before))
     writes_after = sum(1 for r in emu.admin.requests() if r["method"] == "POST")
     assert writes_after == writes_before, "a converged re-run sends no create"
+
+
+def test_a_launch_whose_flight_runs_now_is_watched_until_it_delivers(emu: Any, airflow_db: Path) -> None:
+    """The monitoring step: the first check after the activation sees the emulator's first impressions."""
+    from datetime import UTC, datetime
+
+    emu.admin.set_approval({"status": "ACCEPTED", "after_seconds": 1})
+    today = datetime.now(UTC).date().isoformat()
+    before = emu.admin.state()
+    seq = max((r["seq"] for r in emu.admin.requests()), default=0)
+
+    run = run_dag(emu, "twads_campaign_launch", today, conf={"name_prefix": "watched"})
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    (item,) = launched(emu, before)["line_items"]
+    assert item["name"] == f"watched {today}" and item["entity_status"] == "ACTIVE"
+    stats = [r for r in emu.admin.requests(seq) if r["method"] == "GET" and "/stats/accounts/" in r["path"]]
+    assert stats, "watch_delivery read the line item's stats"
+    out = run.stdout + run.stderr
+    assert "Delivery condition met: impressions > 0 for every LINE_ITEM" in out
+    assert f"{item['id']}: " in out.split("Delivery condition met", 1)[1].splitlines()[0]
+
+
+def test_a_backfilled_launch_skips_the_watch(emu: Any, airflow_db: Path) -> None:
+    """A flight that has ended cannot deliver: the watch is skipped and the run succeeds."""
+    emu.admin.set_approval({"status": "ACCEPTED", "after_seconds": 1})
+    seq = max((r["seq"] for r in emu.admin.requests()), default=0)
+
+    run = run_dag(emu, "twads_campaign_launch", "2026-10-05", conf={"name_prefix": "backfilled"})
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "no delivery to watch" in run.stdout + run.stderr
+    assert not [r for r in emu.admin.requests(seq) if "/stats/accounts/" in r["path"]]
 
 
 def test_launch_under_faults_ends_in_the_same_state(emu: Any, airflow_db: Path) -> None:
