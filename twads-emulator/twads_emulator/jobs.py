@@ -11,6 +11,7 @@ default), announced by ``X-Concurrent-Job-Limit`` and ``X-Concurrent-Job-Limit-R
 create is a 400 ``TOO_MANY_JOBS``. A finished job's file is served until its ``expires_at`` (2 days after it
 finished), then 404. The limit, the delay and the expiry are set through ``/_emulator/jobs``. Faults apply to
 the files too: ``500``/``503`` answer that status, ``drop`` cuts the body off halfway (:func:`cut_off`).
+The jobs named in ``fail_jobs`` end FAILED (no file).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from twads_emulator.config import check_object, number
+from twads_emulator.config import array, check_object, number, string
 from twads_emulator.entities import Context
 from twads_emulator.params import ApiError, Params, format_time, invalid
 from twads_emulator.stats import (
@@ -67,13 +68,16 @@ class JobBook:
         self.limit = 100
         self.processing_seconds = 1.0
         self.expiry_seconds = EXPIRY.total_seconds()
+        self.failing: set[str] = set()  # job IDs that end FAILED rather than SUCCESS
         self.base_url = "http://localhost"
         self._next = FIRST_JOB_ID
 
     def configure(self, payload: Any) -> dict[str, Any]:
-        """Admin: ``{"concurrent_limit": n, "processing_seconds": s, "expiry_seconds": e}`` (any of them;
-        ``expiry_seconds`` applies to jobs already finished too)."""
-        payload = check_object("jobs", payload, ("concurrent_limit", "processing_seconds", "expiry_seconds"))
+        """Admin: ``{"concurrent_limit": n, "processing_seconds": s, "expiry_seconds": e, "fail_jobs": [id]}``
+        (any of them; ``expiry_seconds`` applies to jobs already finished too; the jobs of ``fail_jobs`` end
+        FAILED)."""
+        keys = ("concurrent_limit", "processing_seconds", "expiry_seconds", "fail_jobs")
+        payload = check_object("jobs", payload, keys)
         with self.lock:
             if "concurrent_limit" in payload:
                 self.limit = int(number("jobs.concurrent_limit", payload["concurrent_limit"], minimum=0,
@@ -86,6 +90,9 @@ class JobBook:
                 self.expiry_seconds = float(
                     number("jobs.expiry_seconds", payload["expiry_seconds"], minimum=0, maximum=30 * 86400)
                 )
+            if "fail_jobs" in payload:
+                ids = array("jobs.fail_jobs", payload["fail_jobs"])
+                self.failing = {string(f"jobs.fail_jobs[{i}]", str(x)) for i, x in enumerate(ids)}
             return self.describe()
 
     def describe(self) -> dict[str, Any]:
@@ -93,6 +100,7 @@ class JobBook:
             "concurrent_limit": self.limit,
             "processing_seconds": self.processing_seconds,
             "expiry_seconds": self.expiry_seconds,
+            "fail_jobs": sorted(self.failing),
         }
 
     def expires(self, job: dict[str, Any]) -> float:
@@ -106,7 +114,7 @@ class JobBook:
     def status(self, job: dict[str, Any], now: float) -> str:
         elapsed = now - job["_created"]
         if elapsed >= self.processing_seconds:
-            return "SUCCESS"
+            return "FAILED" if job["id_str"] in self.failing else "SUCCESS"
         return "QUEUED" if elapsed < self.processing_seconds / 2 else "PROCESSING"
 
     def running(self, account_id: str, now: float) -> int:
