@@ -59,15 +59,23 @@ def test_serialize_is_json_and_round_trips() -> None:
 
 
 def test_one_success_event_once_the_jobs_have_processed(emu: Any, client: Any) -> None:
-    emu.admin.set_jobs(processing_seconds=0.4)
+    emu.admin.set_jobs(processing_seconds=60)
     ids = create_jobs(client, 2)
     start = last_seq(emu)
-    event = first_event(trigger(ids))
+
+    async def scenario() -> dict[str, Any]:
+        task = asyncio.ensure_future(asyncio.to_thread(first_event, trigger(ids)))
+        while not jobs_requests(emu, start, "GET"):  # a first poll saw them unfinished
+            await asyncio.sleep(0.05)
+        emu.admin.set_jobs(processing_seconds=0)  # now they are done
+        return await task
+
+    event = asyncio.run(scenario())
     assert event["status"] == "success"
     assert sorted(j["id_str"] for j in event["jobs"]) == sorted(ids)
     assert all(j["status"] == "SUCCESS" and j["url"] for j in event["jobs"])
-    polls = jobs_requests(emu, start, "GET")
-    assert len(polls) >= 2 and {r["method"] for r in emu.admin.requests() if r["seq"] > start} == {"GET"}
+    assert len(jobs_requests(emu, start, "GET")) >= 2
+    assert {r["method"] for r in emu.admin.requests() if r["seq"] > start} == {"GET"}  # no side effects
 
 
 def test_a_failed_job_is_a_failed_event(emu: Any, client: Any) -> None:
