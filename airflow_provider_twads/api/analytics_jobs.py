@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_twads.api.errors import AdsApiError, AdsApiValidationError, MalformedResponseError
 from airflow_provider_twads.api.job_results import iter_result, rows
+from airflow_provider_twads.api.job_slots import LIMIT_HEADER, REMAINING_HEADER, JobSlotBook, JobSlots
 from airflow_provider_twads.api.params.stats import (
     MAX_JOB_IDS,
     MAX_JOB_RANGE,
@@ -63,8 +63,6 @@ log = logging.getLogger("airflow_provider_twads.api")
 
 #: Job statuses after which nothing changes (CANCELLED: what a cancel answers).
 TERMINAL = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
-LIMIT_HEADER = "X-Concurrent-Job-Limit"
-REMAINING_HEADER = "X-Concurrent-Job-Limit-Remaining"
 #: A finished job whose file expires sooner than this is not reattached to: the download may come later.
 EXPIRY_MARGIN = timedelta(minutes=5)
 _NEEDS_COUNTRY = ("METROS",)
@@ -252,59 +250,6 @@ def is_expired(job: Mapping[str, Any], now: datetime | None = None) -> bool:
     except ValueError:
         return False  # a format we do not know: let the download tell
     return at - EXPIRY_MARGIN <= (now or datetime.now(UTC))
-
-
-@dataclasses.dataclass(frozen=True)
-class JobSlots:
-    """An account's concurrent-job budget, as the last response of the jobs endpoints announced it.
-
-    :param limit: ``X-Concurrent-Job-Limit`` (None when absent).
-    :param remaining: ``X-Concurrent-Job-Limit-Remaining``.
-    :param seen_at: when it was seen (epoch seconds, the client's clock).
-    """
-
-    limit: int | None
-    remaining: int
-    seen_at: float
-
-
-def _header_int(headers: Mapping[str, Any], name: str) -> int | None:
-    raw = headers.get(name)
-    if raw is None:
-        raw = headers.get(name.lower())
-    try:
-        return None if raw is None else int(str(raw).strip())
-    except ValueError:
-        return None
-
-
-class JobSlotBook:
-    """The last concurrent-job headers seen per account; fed by every response of a client (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._slots: dict[str, JobSlots] = {}
-
-    def observe(self, account_id: str | None, headers: Mapping[str, Any], now: float) -> None:
-        """Record a response's concurrent-job headers, if it has them.
-
-        :param account_id: the request's account.
-        :param headers: the response headers.
-        :param now: the client's clock.
-        """
-        remaining = _header_int(headers, REMAINING_HEADER)
-        if remaining is None or not account_id:
-            return
-        with self._lock:
-            self._slots[account_id] = JobSlots(_header_int(headers, LIMIT_HEADER), remaining, now)
-
-    def get(self, account_id: str) -> JobSlots | None:
-        """The account's budget as last seen, or None.
-
-        :param account_id: the account.
-        """
-        with self._lock:
-            return self._slots.get(account_id)
 
 
 def _data(env: Mapping[str, Any], req: PreparedRequest) -> Any:

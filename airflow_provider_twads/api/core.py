@@ -22,7 +22,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from airflow_provider_twads.api import spec
 from airflow_provider_twads.api import vocabulary as vocab
-from airflow_provider_twads.api.analytics_jobs import JobSlotBook
 from airflow_provider_twads.api.config import (
     MAX_TIMEOUT,
     RATE_LIMIT_JITTER_FRACTION,
@@ -42,6 +41,7 @@ from airflow_provider_twads.api.errors import (
     TransientError,
     error_from_response,
 )
+from airflow_provider_twads.api.job_slots import JobSlotBook
 from airflow_provider_twads.api.notices import surface_notices
 from airflow_provider_twads.api.paging import CursorState
 from airflow_provider_twads.api.ratelimit import RateLimiter, bucket_for, parse_retry_after

@@ -41,8 +41,11 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
     waits for them (deferred to the triggerer when ``deferrable``), then downloads each result as a stream
     and writes one row per entity x segment x time bucket, metrics flattened, as JSON lines or CSV: one
     file per job under ``output_path``. A retry or a restarted worker reattaches to the jobs this report
-    already created (found by their parameters in ``GET stats/jobs``) instead of creating new ones; a
-    killed task cancels them; the concurrent-job limit (``TOO_MANY_JOBS``) is waited out, not failed.
+    already created (found by their parameters in ``GET stats/jobs``; not to a job whose file has expired)
+    instead of creating new ones. Creation is paced by the account's concurrent-job headers (a full account
+    is waited for, polling our own jobs; ``TOO_MANY_JOBS`` from other writers is waited out too). A
+    download that fails midway starts over and rewrites its file. A task killed while running or deferred
+    cancels its unfinished jobs (deferred: see :mod:`~airflow_provider_twads.triggers.analytics`).
 
     :param entity: ``LINE_ITEM``, ``CAMPAIGN``, ``PROMOTED_TWEET``, ``FUNDING_INSTRUMENT``, ``ACCOUNT``.
     :param entity_ids: the entities (a list or a comma-separated string; templated).
