@@ -4,12 +4,15 @@
 ``segmentation_type`` (``country``/``platform`` where the segmentation needs them), at most 20 entity IDs and
 at most 90 days (45 when segmented) per job; ``GET stats/jobs/accounts/:account_id`` reports up to 200 jobs
 at once; ``DELETE .../:job_id`` cancels one. A finished job has a ``url`` to a gzip JSON file of the
-synchronous response's schema.
+synchronous response's schema, until its ``expires_at``. The jobs endpoints announce the account's
+concurrent-job budget in ``X-Concurrent-Job-Limit`` and ``X-Concurrent-Job-Limit-Remaining``: every client
+keeps the last of them per account (:class:`JobSlotBook`), so that a writer waits for a free slot rather than
+sending a create that would fail.
 
 :class:`JobsQuery` validates a call whole and plans the fewest jobs the limits allow (pure, no HTTP);
 :func:`job_key` names a job by its parameters, so that a retried task finds the jobs it already created;
-:func:`iter_result` reads a result file as a stream (gzip decoded and JSON parsed incrementally, one
-entity at a time) and :func:`rows` flattens it to one row per entity x segment x time bucket.
+the result file is read as a stream by :mod:`.job_results` (:func:`iter_result`, :func:`rows`), and
+:meth:`AnalyticsJobsMethods.read_job_result` restarts a download that failed midway.
 """
 
 from __future__ import annotations
@@ -17,29 +20,38 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from airflow_provider_twads.api.errors import AdsApiError, AdsApiValidationError, MalformedResponseError
+from airflow_provider_twads.api.job_results import iter_result, rows
+from airflow_provider_twads.api.job_slots import LIMIT_HEADER, REMAINING_HEADER, JobSlotBook, JobSlots
 from airflow_provider_twads.api.params.stats import (
     MAX_JOB_IDS,
     MAX_JOB_RANGE,
     MAX_SEGMENTED_JOB_RANGE,
     MAX_STATS_ENTITY_IDS,
 )
+from airflow_provider_twads.api.request import PreparedRequest
 from airflow_provider_twads.api.stats_query import StatsQuery, analytics_request
 
 if TYPE_CHECKING:
     from airflow_provider_twads.api.aclient import AsyncAdsApiClient
-    from airflow_provider_twads.api.core import ClientCore, PreparedRequest
+    from airflow_provider_twads.api.core import ClientCore
 
 __all__ = [
+    "LIMIT_HEADER",
+    "REMAINING_HEADER",
     "TERMINAL",
     "AnalyticsJobsMethods",
+    "JobSlotBook",
+    "JobSlots",
     "JobsQuery",
+    "acancel_stats_jobs",
     "alist_stats_jobs",
+    "is_expired",
     "is_too_many_jobs",
     "iter_result",
     "job_key",
@@ -51,9 +63,13 @@ log = logging.getLogger("airflow_provider_twads.api")
 
 #: Job statuses after which nothing changes (CANCELLED: what a cancel answers).
 TERMINAL = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
+#: A finished job whose file expires sooner than this is not reattached to: the download may come later.
+EXPIRY_MARGIN = timedelta(minutes=5)
 _NEEDS_COUNTRY = ("METROS",)
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CHUNK = 1 << 16
+_T = TypeVar("_T")
+_CANCEL_CONCURRENCY = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,6 +237,22 @@ def is_too_many_jobs(exc: BaseException) -> bool:
     return isinstance(exc, AdsApiError) and "TOO_MANY_JOBS" in exc.codes
 
 
+def is_expired(job: Mapping[str, Any], now: datetime | None = None) -> bool:
+    """Whether a finished job's file is gone, or will be within :data:`EXPIRY_MARGIN` (its ``expires_at``).
+
+    :param job: a job from ``GET stats/jobs``.
+    :param now: the time to judge at (default: now).
+    """
+    expires = job.get("expires_at")
+    if job.get("status") != "SUCCESS" or not expires:
+        return False
+    try:
+        at = datetime.strptime(str(expires), _FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return False  # a format we do not know: let the download tell
+    return at - EXPIRY_MARGIN <= (now or datetime.now(UTC))
+
+
 def _data(env: Mapping[str, Any], req: PreparedRequest) -> Any:
     if "data" not in env:
         raise MalformedResponseError("stats jobs: no data in the response", method=req.method, path=req.path)
@@ -231,6 +263,7 @@ class AnalyticsJobsMethods:
     """Mixed into the sync client, which provides ``_core`` and ``send``."""
 
     _core: ClientCore
+    _sleep: Callable[[float], None]
 
     if TYPE_CHECKING:  # provided by AdsApiClient
 
@@ -287,8 +320,24 @@ class AnalyticsJobsMethods:
         req = self._core.prepare("stats.jobs.cancel", account_id=account_id, job_id=str(job_id))
         return dict(_data(self.send(req), req))
 
-    def iter_job_result(self, url: str, timeout: float = 60.0) -> Iterator[dict[str, Any]]:
-        """The entities of a finished job's file, one at a time, downloaded as a stream.
+    def job_slots(self, account_id: str | None = None) -> JobSlots | None:
+        """The account's concurrent-job budget as the jobs endpoints last announced it (None: not seen yet).
+
+        :param account_id: the account, else the client's default.
+        """
+        return self._core.job_slots.get(self._core.resolve_account(account_id))
+
+    def refresh_job_slots(self, account_id: str | None = None) -> JobSlots | None:
+        """Read the budget afresh (one ``GET stats/jobs`` of one job: the headers come with any answer).
+
+        :param account_id: the account, else the client's default.
+        """
+        self.send(analytics_request(self._core, "stats.jobs.list", {"count": 1}, account_id))
+        return self.job_slots(account_id)
+
+    def iter_job_result(self, url: str, timeout: float = 60.0) -> Generator[dict[str, Any]]:
+        """The entities of a finished job's file, one at a time, downloaded as a stream (one attempt:
+        :meth:`read_job_result` retries).
 
         :param url: the job's ``url``.
         :param timeout: seconds per read.
@@ -297,21 +346,58 @@ class AnalyticsJobsMethods:
 
         from airflow_provider_twads.api.network import network_policy
 
+        req = _file_request(url)
         # The file is on another host than the API (no OAuth), reached under the same CA/proxy policy.
         policy = network_policy(url)
         with requests.Session() as session:
             session.trust_env = False
             session.verify = policy.verify
             session.proxies = {"http": policy.proxy, "https": policy.proxy} if policy.proxy else {}
-            with session.get(url, stream=True, timeout=timeout) as resp:
-                if resp.status_code != 200:
-                    raise MalformedResponseError(
-                        f"stats job file: HTTP {resp.status_code}",
-                        status=resp.status_code,
-                        method="GET",
-                        path=url,
-                    )
-                yield from iter_result(resp.iter_content(_CHUNK))
+            try:
+                with session.get(url, stream=True, timeout=timeout) as resp:
+                    if resp.status_code != 200:
+                        self._core.handle_response(req, resp.status_code, resp.headers, resp.content)
+                        raise MalformedResponseError(  # a 2xx other than 200: not a file
+                            f"stats job file: HTTP {resp.status_code}",
+                            status=resp.status_code,
+                            method="GET",
+                            path=req.path,
+                        )
+                    yield from iter_result(resp.iter_content(_CHUNK))
+            except requests.exceptions.RequestException as exc:  # reset, timeout, body cut short
+                description = f"{type(exc).__name__}: {exc}"
+                raise self._core.transport_error(req, description, maybe_sent=True) from None
+
+    def read_job_result(
+        self, url: str, consume: Callable[[Iterator[dict[str, Any]]], _T], timeout: float = 60.0
+    ) -> _T:
+        """Stream a finished job's file into ``consume`` and return what it returns.
+
+        A transient failure midway (connection reset, timeout, 5xx) starts the download over under the
+        client's retry policy and calls ``consume`` again from the first entity: ``consume`` must start its
+        output over each time (truncate and rewrite), so that no row is written twice.
+
+        :param url: the job's ``url``.
+        :param consume: reads the entities (:func:`iter_result`'s) and writes them somewhere.
+        :param timeout: seconds per read.
+        """
+        from tenacity import Retrying
+
+        for attempt in Retrying(sleep=self._sleep, **self._core.tenacity_kwargs(_file_request(url))):
+            with attempt:
+                entities = self.iter_job_result(url, timeout)
+                try:
+                    return consume(entities)
+                finally:
+                    entities.close()  # a failed attempt's connection is released now
+        raise AssertionError("unreachable")  # pragma: no cover  (tenacity re-raises)
+
+
+def _file_request(url: str) -> PreparedRequest:
+    """The download of a result file, as the core's error and retry helpers take it (query left out)."""
+    parts = urlsplit(url)
+    return PreparedRequest("GET", url, f"{parts.scheme}://{parts.netloc}{parts.path}", {}, None, {},
+                           "stats.jobs.file", None)  # fmt: skip
 
 
 def _list_params(job_ids: Iterable[str] | None) -> list[dict[str, Any]]:
@@ -339,124 +425,29 @@ async def alist_stats_jobs(
     return out
 
 
-def iter_result(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
-    """The elements of a gzip result file's ``data`` array, decoded as the bytes arrive.
+async def acancel_stats_jobs(
+    client: AsyncAdsApiClient, job_ids: Iterable[str], account_id: str | None = None
+) -> list[str]:
+    """Cancel jobs over the async client (a killed task's), a few at once: Airflow bounds the time a trigger's
+    ``on_kill`` may take. Returns those cancelled (a job finished or gone meanwhile is logged, not raised).
 
-    Only one element (one entity) is held parsed at a time; the file is never read whole.
-
-    :param chunks: the file's bytes, in pieces.
+    :param client: the async client.
+    :param job_ids: the jobs.
+    :param account_id: the account, else the client's default.
     """
-    inflate = zlib.decompressobj(wbits=31)  # gzip
-    decoder = json.JSONDecoder()
-    pieces = iter(chunks)
-    buf, pos, eof = "", 0, False
+    import asyncio
 
-    def more() -> bool:
-        nonlocal buf, pos, eof
-        while not eof:
-            chunk = next(pieces, None)
-            text = inflate.decompress(chunk) if chunk is not None else inflate.flush()
-            eof = chunk is None
-            if text:
-                buf = buf[pos:] + text.decode("utf-8")
-                pos = 0
-                return True
-        return False
+    gate = asyncio.Semaphore(_CANCEL_CONCURRENCY)
 
-    def skip_ws() -> str:
-        nonlocal pos
-        while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(buf):
-                return buf[pos]
-            if not more():
-                raise MalformedResponseError("stats job file: truncated")
-
-    def value() -> Any:
-        nonlocal pos
-        while True:
-            skip_ws()
+    async def cancel(job_id: str) -> str | None:
+        req = client.core.prepare("stats.jobs.cancel", account_id=account_id, job_id=job_id)
+        async with gate:
             try:
-                parsed, end = decoder.raw_decode(buf, pos)
-            except json.JSONDecodeError:
-                if more():
-                    continue
-                raise MalformedResponseError("stats job file: not JSON") from None
-            if end < len(buf) or eof or not more():  # a number may go on in the next piece
-                pos = end
-                return parsed
+                await client.send(req)
+            except AdsApiError as err:
+                log.info("Could not cancel analytics job %s: %s", job_id, err)
+                return None
+        return job_id
 
-    def expect(chars: str) -> str:
-        nonlocal pos
-        c = skip_ws()
-        if c not in chars:
-            raise MalformedResponseError(f"stats job file: expected one of {chars!r}, got {c!r}")
-        pos += 1
-        return c
-
-    expect("{")
-    if skip_ws() == "}":
-        return
-    while True:
-        key = value()
-        expect(":")
-        if key == "data" and skip_ws() == "[":
-            pos += 1
-            if skip_ws() == "]":
-                pos += 1
-            else:
-                while True:
-                    element = value()
-                    if isinstance(element, dict):
-                        yield element
-                    if expect(",]") == "]":
-                        break
-        else:
-            value()
-        if expect(",}") == "}":
-            return
-
-
-def rows(
-    job: Mapping[str, Any], elements: Iterable[Mapping[str, Any]], timezone: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """One row per entity x segment x time bucket, the metrics flattened (an object metric's keys become
-    ``metric.key``); ``time`` is the bucket's start (UTC).
-
-    :param job: the job (its ``start_time``, ``end_time``, ``granularity``, ``placement``).
-    :param elements: the ``data`` elements of its file (:func:`iter_result`).
-    :param timezone: the account's time zone (``DAY`` buckets start at its midnights).
-    """
-    from zoneinfo import ZoneInfo
-
-    start = datetime.strptime(str(job["start_time"]), _FORMAT).replace(tzinfo=ZoneInfo("UTC"))
-    granularity = str(job.get("granularity") or "TOTAL").upper()
-    local = start.astimezone(ZoneInfo(timezone or "UTC"))
-    for element in elements:
-        for item in element.get("id_data") or []:
-            segment = item.get("segment")
-            name = segment.get("segment_name") if isinstance(segment, Mapping) else segment
-            flat: dict[str, list[Any] | None] = {}
-            for metric, series in (item.get("metrics") or {}).items():
-                if isinstance(series, Mapping):
-                    flat.update({f"{metric}.{k}": v for k, v in series.items()})
-                else:
-                    flat[metric] = series
-            length = max((len(s) for s in flat.values() if isinstance(s, list)), default=0)
-            for i in range(length):
-                if granularity == "HOUR":
-                    at = start + timedelta(hours=i)
-                elif granularity == "DAY":
-                    at = (local + timedelta(days=i)).astimezone(ZoneInfo("UTC"))
-                else:
-                    at = start
-                row: dict[str, Any] = {
-                    "entity_id": element.get("id"),
-                    "segment": name,
-                    "time": at.strftime(_FORMAT),
-                    "placement": job.get("placement"),
-                }
-                for metric, series in flat.items():
-                    row[metric] = series[i] if isinstance(series, list) and i < len(series) else None
-                yield row
+    done = await asyncio.gather(*(cancel(i) for i in dict.fromkeys(str(i) for i in job_ids)))
+    return [i for i in done if i is not None]

@@ -41,6 +41,7 @@ from airflow_provider_twads.api.errors import (
     TransientError,
     error_from_response,
 )
+from airflow_provider_twads.api.job_slots import JobSlotBook
 from airflow_provider_twads.api.notices import surface_notices
 from airflow_provider_twads.api.paging import CursorState
 from airflow_provider_twads.api.ratelimit import RateLimiter, bucket_for, parse_retry_after
@@ -117,6 +118,8 @@ class ClientCore:
             max_wait=self.retry.max_rate_limit_wait, fallback_wait=self.retry.rate_limit_fallback_wait
         )
         self.stats = ClientStats()
+        # The concurrent-job headers of the analytics jobs endpoints, per account (pacing job creation).
+        self.job_slots = JobSlotBook()
         self.warned: MutableSet[tuple[str, str]] = set()  # legacy renames warned about, once per client
         self._stats_lock = threading.Lock()
 
@@ -283,6 +286,7 @@ class ClientCore:
         """
         now = self.clock()
         info = self.limiter.observe(req.bucket, headers, now, sent_at=sent_at)
+        self.job_slots.observe(req.account_id, headers, now)
         with self._stats_lock:
             self.stats.calls += 1
             self.stats.by_status[status] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -41,8 +41,11 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
     waits for them (deferred to the triggerer when ``deferrable``), then downloads each result as a stream
     and writes one row per entity x segment x time bucket, metrics flattened, as JSON lines or CSV: one
     file per job under ``output_path``. A retry or a restarted worker reattaches to the jobs this report
-    already created (found by their parameters in ``GET stats/jobs``) instead of creating new ones; a
-    killed task cancels them; the concurrent-job limit (``TOO_MANY_JOBS``) is waited out, not failed.
+    already created (found by their parameters in ``GET stats/jobs``; not to a job whose file has expired)
+    instead of creating new ones. Creation is paced by the account's concurrent-job headers (a full account
+    is waited for, polling our own jobs; ``TOO_MANY_JOBS`` from other writers is waited out too). A
+    download that fails midway starts over and rewrites its file. A task killed while running or deferred
+    cancels its unfinished jobs (deferred: see :mod:`~airflow_provider_twads.triggers.analytics`).
 
     :param entity: ``LINE_ITEM``, ``CAMPAIGN``, ``PROMOTED_TWEET``, ``FUNDING_INSTRUMENT``, ``ACCOUNT``.
     :param entity_ids: the entities (a list or a comma-separated string; templated).
@@ -117,7 +120,7 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
     # ---- creating or reattaching ---------------------------------------------------------------------
     def _jobs(self) -> list[dict[str, Any]]:
         """The report's jobs: those already created with the same parameters, the others created now."""
-        from airflow_provider_twads.api.analytics_jobs import JobsQuery, is_too_many_jobs, job_key
+        from airflow_provider_twads.api.analytics_jobs import JobsQuery, is_expired, job_key
         from airflow_provider_twads.api.errors import AdsApiValidationError
 
         if self.output_format not in _FORMATS:
@@ -135,34 +138,73 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         )
         client = self.client
         planned = client.plan_stats_jobs(query, self.account_id)
+        wanted = {job_key(params) for params in planned}
         existing: dict[str, dict[str, Any]] = {}
         for job in client.list_stats_jobs(account_id=self.account_id):  # newest first
-            if job.get("status") not in ("FAILED", "CANCELLED"):
-                existing.setdefault(job_key(job), job)
+            key = job_key(job)
+            if key not in wanted or job.get("status") in ("FAILED", "CANCELLED"):
+                continue
+            if is_expired(job):  # its file is gone (or nearly): a new job, not a 404 at download time
+                self.log.info("Not reattaching to analytics job %s: its file expires at %s",
+                              job.get("id_str"), job.get("expires_at"))  # fmt: skip
+                continue
+            existing.setdefault(key, job)
         jobs: list[dict[str, Any]] = []
         self._job_ids = []  # what on_kill cancels, kept current while jobs are created
         for params in planned:
             found = existing.get(job_key(params))
             if found is not None:
                 self.log.info("Reattached to analytics job %s (%s)", found["id_str"], found.get("status"))
-                jobs.append(found)
-                self._job_ids.append(str(found["id_str"]))
-                continue
-            while True:
-                try:
-                    job = client.create_stats_job(params, self.account_id)
-                    break
-                except Exception as err:
-                    if not is_too_many_jobs(err):
-                        raise
-                    self.log.warning(
-                        "Concurrent-job limit reached (%s); waiting %.0f s", err, self.poll_interval
-                    )
-                    time.sleep(self.poll_interval)
-            self.log.info("Created analytics job %s", job["id_str"])
+                job = found
+            else:
+                job = self._create(params, jobs, len(planned))
+                self.log.info("Created analytics job %s", job["id_str"])
             jobs.append(job)
             self._job_ids.append(str(job["id_str"]))
         return jobs
+
+    def _create(self, params: dict[str, Any], jobs: list[dict[str, Any]], total: int) -> dict[str, Any]:
+        """Create one job once the account has a free slot, as the jobs endpoints last announced it.
+
+        ``TOO_MANY_JOBS`` stays handled: other writers on the account take slots between our reads.
+        """
+        from airflow_provider_twads.api.analytics_jobs import is_too_many_jobs
+
+        client = self.client
+        while True:
+            slots = client.job_slots(self.account_id)
+            if slots is None or slots.remaining > 0:
+                try:
+                    return client.create_stats_job(params, self.account_id)
+                except Exception as err:
+                    if not is_too_many_jobs(err):
+                        raise
+                    self.log.warning("Concurrent-job limit reached by another writer (%s)", err)
+            self._wait_for_slot(jobs, total)
+
+    def _wait_for_slot(self, jobs: list[dict[str, Any]], total: int) -> None:
+        """Sleep a poll interval, then re-read the budget by polling our own unfinished jobs (so that we see
+        them finish), or, with none, one listing of the account's jobs."""
+        from airflow_provider_twads.api.analytics_jobs import TERMINAL
+
+        slots = self.client.job_slots(self.account_id)
+        limit = f" ({slots.limit} at once)" if slots is not None and slots.limit is not None else ""
+        until = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + self.poll_interval))
+        self.log.info(
+            "%d of %d jobs created; the account's concurrent-job limit%s is full, waiting until a job "
+            "finishes (next check at %s)",
+            len(jobs),
+            total,
+            limit,
+            until,
+        )
+        time.sleep(self.poll_interval)
+        pending = [str(j["id_str"]) for j in jobs if j.get("status") not in TERMINAL]
+        if not pending:
+            self.client.refresh_job_slots(self.account_id)
+            return
+        fresh = {str(j["id_str"]): j for j in self.client.list_stats_jobs(pending, self.account_id)}
+        jobs[:] = [fresh.get(str(j["id_str"]), j) for j in jobs]
 
     @fail_fast_on_deterministic_errors
     def execute(self, context: Context) -> list[str]:
@@ -217,8 +259,6 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
 
     # ---- writing -------------------------------------------------------------------------------------
     def _write(self, jobs: list[dict[str, Any]]) -> list[str]:
-        from airflow_provider_twads.api.analytics_jobs import rows
-
         timezone = None
         if str(self.granularity).upper() == "DAY":
             timezone = self.client.get_account(self.account_id).get("timezone")
@@ -227,21 +267,36 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         paths: list[str] = []
         for job in jobs:
             target = folder / f"stats_job_{job['id_str']}.{self.output_format}"
-            count = 0
-            with target.open("w") as out:
-                writer: csv.DictWriter[str] | None = None
-                for row in rows(job, self.client.iter_job_result(job["url"]), timezone):
-                    if self.output_format == "jsonl":
-                        out.write(json.dumps(row, separators=(",", ":")) + "\n")
-                    else:
-                        if writer is None:
-                            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
-                            writer.writeheader()
-                        writer.writerow(row)
-                    count += 1
+
+            def write(
+                entities: Iterator[dict[str, Any]], job: dict[str, Any] = job, target: Any = target
+            ) -> int:
+                return self._write_file(target, job, entities, timezone)
+
+            # A download that fails midway starts over, and the file with it (opened "w": truncated).
+            count = self.client.read_job_result(job["url"], write)
             self.log.info("Wrote %d rows of job %s to %s", count, job["id_str"], target)
             paths.append(str(target))
         return paths
+
+    def _write_file(
+        self, target: Any, job: dict[str, Any], entities: Iterator[dict[str, Any]], timezone: str | None
+    ) -> int:
+        from airflow_provider_twads.api.analytics_jobs import rows
+
+        count = 0
+        with target.open("w") as out:
+            writer: csv.DictWriter[str] | None = None
+            for row in rows(job, entities, timezone):
+                if self.output_format == "jsonl":
+                    out.write(json.dumps(row, separators=(",", ":")) + "\n")
+                else:
+                    if writer is None:
+                        writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
+                        writer.writeheader()
+                    writer.writerow(row)
+                count += 1
+        return count
 
     def on_kill(self) -> None:
         """Cancel the jobs this task created or reattached to that have not finished."""

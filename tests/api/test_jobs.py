@@ -103,3 +103,47 @@ def test_stream_reader_yields_entities_from_small_pieces() -> None:
     pieces = [blob[i : i + 7] for i in range(0, len(blob), 7)]
     assert list(iter_result(pieces)) == doc["data"]
     assert list(iter_result([gzip.compress(b'{"data": []}')])) == []
+
+
+def test_the_client_keeps_the_concurrent_job_headers(emu: Any, client: Any) -> None:
+    emu.admin.set_jobs(concurrent_limit=3, processing_seconds=60)
+    assert client.job_slots() is None  # nothing seen yet
+    (params,) = client.plan_stats_jobs(query())
+    client.create_stats_job(params)
+    slots = client.job_slots()
+    assert (slots.limit, slots.remaining) == (3, 2)
+    emu.admin.set_jobs(concurrent_limit=1)
+    assert client.refresh_job_slots().remaining == 0
+
+
+def finished_job(emu: Any, client: Any) -> dict[str, Any]:
+    emu.admin.set_jobs(processing_seconds=0)
+    (params,) = client.plan_stats_jobs(query(entity_ids=[LI, "other"]))
+    job = client.create_stats_job(params)
+    (job,) = client.list_stats_jobs([job["id_str"]])
+    return dict(job)
+
+
+def test_a_download_failing_midway_is_read_again_from_the_start(emu: Any, client: Any) -> None:
+    job = finished_job(emu, client)
+    emu.admin.set_faults({"script": ["drop", "503"], "match": {"path": "/_emulator/files/"}})
+    attempts: list[list[str]] = []
+
+    def consume(entities: Any) -> int:
+        attempts.append([])
+        for e in entities:
+            attempts[-1].append(e["id"])
+        return len(attempts[-1])
+
+    assert client.read_job_result(job["url"], consume) == 2
+    assert attempts[-1] == [LI, "other"] and len(attempts) == 3  # cut off, 503, whole
+    assert client.stats.retries == 2
+
+
+def test_a_missing_file_is_not_retried(emu: Any, client: Any) -> None:
+    job = finished_job(emu, client)
+    client.cancel_stats_job(job["id_str"])  # its file goes with it
+    calls: list[int] = []
+    with pytest.raises(AdsApiError) as info:
+        client.read_job_result(job["url"], lambda entities: calls.append(len(list(entities))))
+    assert info.value.status == 404 and calls == [] and client.stats.retries == 0

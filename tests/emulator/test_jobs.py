@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+import pytest
 import requests
 
 from twads_emulator import SEED
@@ -99,3 +100,19 @@ def test_faults_apply_to_jobs_and_files(emu: Any, api: Any) -> None:
     emu.admin.set_faults({"script": ["500"], "match": {"path": "/_emulator/files/"}})
     assert requests.get(done["url"], timeout=10).status_code == 500
     assert requests.get(done["url"], timeout=10).status_code == 200
+
+
+def test_expiry_failed_jobs_and_a_file_cut_off_halfway(emu: Any, api: Any) -> None:
+    emu.admin.set_jobs(processing_seconds=0, expiry_seconds=0.5)
+    done = wait_success(api, api.post(JOBS, **job()).json()["data"]["id_str"])
+    finished = time.time()
+    assert requests.get(done["url"], timeout=10).status_code == 200
+    emu.admin.set_faults({"script": ["drop"], "match": {"path": "/_emulator/files/"}})
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # the body stops halfway
+        b"".join(requests.get(done["url"], timeout=10, stream=True).iter_content(1 << 16))
+    time.sleep(max(0.0, finished + 0.6 - time.time()))
+    assert requests.get(done["url"], timeout=10).status_code == 404  # expired
+    failing = api.post(JOBS, **job()).json()["data"]["id_str"]
+    emu.admin.set_jobs(fail_jobs=[failing])
+    (failed,) = api.get(JOBS, job_ids=failing).json()["data"]
+    assert failed["status"] == "FAILED" and failed["url"] is None

@@ -70,3 +70,83 @@ def test_too_many_jobs_waits_and_on_kill_cancels(emu: Any, execute: Any, tmp_pat
         execute(killed)  # reattaches
     killed.on_kill()
     assert killed.client.list_stats_jobs(killed._job_ids) == []
+
+
+def serving(emu: Any, n: int) -> list[str]:
+    """``n`` new line items that served through May 2024 (so that every job has rows)."""
+    created = "2024-04-01T00:00:00Z"
+    emu.admin.seed_line_items(SEED["empty_campaign_id"], n, entity_status="ACTIVE", created_at=created)
+    return sorted(
+        li["id"] for li in emu.admin.state("line_items")["line_items"] if li["created_at"] == created
+    )
+
+
+def rows_of(paths: list[str]) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for p in paths for line in Path(p.removeprefix("file://")).read_text().splitlines()
+    ]
+
+
+def too_many_jobs_answers(emu: Any) -> int:
+    return sum(
+        1
+        for r in emu.admin.requests()
+        if r["method"] == "POST" and "/stats/jobs/" in r["path"] and r["status"] == 400
+    )
+
+
+def test_creation_is_paced_by_the_concurrent_job_headers(
+    emu: Any, execute: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu.admin.set_jobs(concurrent_limit=2, processing_seconds=0.3)
+    ids = serving(emu, 61)  # four jobs, two slots
+    paths = execute(op(tmp_path, entity_ids=ids, deferrable=False))
+    assert too_many_jobs_answers(emu) == 0 and creations(emu) == 4
+    got = rows_of(paths)
+    assert len(got) == 61 * 2 and {r["entity_id"] for r in got} == set(ids)
+    assert (
+        "2 of 4 jobs created; the account's concurrent-job limit (2 at once) is full"
+        in capsys.readouterr().out
+    )
+
+
+def test_too_many_jobs_from_another_writer_is_waited_out(emu: Any, execute: Any, tmp_path: Path) -> None:
+    import threading
+
+    emu.admin.set_jobs(concurrent_limit=1, processing_seconds=0.3)
+    ids = serving(emu, 50)
+    results: dict[str, list[str]] = {}
+
+    def run(name: str, ids: list[str]) -> None:
+        results[name] = execute(op(tmp_path / name, task_id=name, entity_ids=ids, deferrable=False))
+
+    writers = [threading.Thread(target=run, args=(name, ids[i::2])) for i, name in enumerate(("a", "b"))]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(60)
+    # Both saw a free slot at times and raced for it: whoever lost got TOO_MANY_JOBS and waited.
+    assert {n: len(rows_of(p)) for n, p in results.items()} == {"a": 50, "b": 50}
+    assert creations(emu) == 4
+
+
+def test_expired_jobs_are_not_reattached(emu: Any, execute: Any, tmp_path: Path) -> None:
+    emu.admin.set_jobs(processing_seconds=0.1, expiry_seconds=60)  # within the margin: as good as gone
+    execute(op(tmp_path, deferrable=False))
+    (path,) = execute(op(tmp_path, deferrable=False))
+    assert creations(emu) == 2 and len(rows_of([path])) == 2
+    emu.admin.set_jobs(expiry_seconds=2 * 86400)
+    assert execute(op(tmp_path, deferrable=False)) == [path]  # a live file: reattached
+    assert creations(emu) == 2
+
+
+def test_a_download_cut_off_midway_starts_over_without_duplicates(
+    emu: Any, execute: Any, tmp_path: Path
+) -> None:
+    emu.admin.set_jobs(processing_seconds=0.1)
+    ids = serving(emu, 20)
+    emu.admin.set_faults({"script": ["drop", "500"], "match": {"path": "/_emulator/files/"}})
+    (path,) = execute(op(tmp_path, entity_ids=ids, end_time="2024-05-08T07:00:00Z", deferrable=False))
+    got = rows_of([path])
+    assert len(got) == 20 * 7 == len({(r["entity_id"], r["time"]) for r in got})
+    assert emu.admin.state("campaigns")["faults"]["injected"] == {"drop": 1, "500": 1}

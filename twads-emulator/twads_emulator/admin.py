@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from twads_emulator import vocabulary as v
 from twads_emulator.config import ConfigError, array, check_object, choice, number, string
 from twads_emulator.entities import FUNDING_INSTRUMENT_FIELDS
+from twads_emulator.jobs import cut_off
 from twads_emulator.promoted import Approval
 from twads_emulator.seed import seed_entities
 from twads_emulator.store import KINDS
@@ -151,6 +152,8 @@ def build_app(emulator: Emulator) -> Starlette:
         content = emulator.resources.job_file(request.path_params["name"])
         if content is None:
             return Response("Not found", status_code=404, media_type="text/plain")
+        if fault is not None and fault.kind in ("drop", "commit_then_drop"):
+            return StreamingResponse(cut_off(content), media_type="application/gzip")
         return Response(content, media_type="application/gzip")
 
     # The admin API is a Mount, so that an API request is matched against two routes, not a dozen.

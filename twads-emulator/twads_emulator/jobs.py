@@ -8,7 +8,10 @@ synchronous response's schema, served by the emulator under ``/_emulator/files/`
 job's file holds what ``GET stats`` answers for the same parameters; a segment's numbers hash the segment
 name into the source ID. Jobs not yet finished count against the account's concurrent-job limit (100 by
 default), announced by ``X-Concurrent-Job-Limit`` and ``X-Concurrent-Job-Limit-Remaining``; beyond it a
-create is a 400 ``TOO_MANY_JOBS``. The limit and the delay are set through ``/_emulator/jobs``.
+create is a 400 ``TOO_MANY_JOBS``. A finished job's file is served until its ``expires_at`` (2 days after it
+finished), then 404. The limit, the delay and the expiry are set through ``/_emulator/jobs``. Faults apply to
+the files too: ``500``/``503`` answer that status, ``drop`` cuts the body off halfway (:func:`cut_off`).
+The jobs named in ``fail_jobs`` end FAILED (no file).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import gzip
 import json
 import threading
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-from twads_emulator.config import check_object, number
+from twads_emulator.config import array, check_object, number, string
 from twads_emulator.entities import Context
 from twads_emulator.params import ApiError, Params, format_time, invalid
 from twads_emulator.stats import (
@@ -32,7 +36,7 @@ from twads_emulator.stats import (
     Window,
 )
 
-__all__ = ["LIMIT_HEADER", "REMAINING_HEADER", "JobBook", "Jobs"]
+__all__ = ["LIMIT_HEADER", "REMAINING_HEADER", "JobBook", "Jobs", "cut_off"]
 
 LIMIT_HEADER = "X-Concurrent-Job-Limit"
 REMAINING_HEADER = "X-Concurrent-Job-Limit-Remaining"
@@ -63,12 +67,17 @@ class JobBook:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.limit = 100
         self.processing_seconds = 1.0
+        self.expiry_seconds = EXPIRY.total_seconds()
+        self.failing: set[str] = set()  # job IDs that end FAILED rather than SUCCESS
         self.base_url = "http://localhost"
         self._next = FIRST_JOB_ID
 
     def configure(self, payload: Any) -> dict[str, Any]:
-        """Admin: ``{"concurrent_limit": n, "processing_seconds": s}`` (either)."""
-        payload = check_object("jobs", payload, ("concurrent_limit", "processing_seconds"))
+        """Admin: ``{"concurrent_limit": n, "processing_seconds": s, "expiry_seconds": e, "fail_jobs": [id]}``
+        (any of them; ``expiry_seconds`` applies to jobs already finished too; the jobs of ``fail_jobs`` end
+        FAILED)."""
+        keys = ("concurrent_limit", "processing_seconds", "expiry_seconds", "fail_jobs")
+        payload = check_object("jobs", payload, keys)
         with self.lock:
             if "concurrent_limit" in payload:
                 self.limit = int(number("jobs.concurrent_limit", payload["concurrent_limit"], minimum=0,
@@ -77,10 +86,26 @@ class JobBook:
                 self.processing_seconds = float(
                     number("jobs.processing_seconds", payload["processing_seconds"], minimum=0, maximum=3600)
                 )
+            if "expiry_seconds" in payload:
+                self.expiry_seconds = float(
+                    number("jobs.expiry_seconds", payload["expiry_seconds"], minimum=0, maximum=30 * 86400)
+                )
+            if "fail_jobs" in payload:
+                ids = array("jobs.fail_jobs", payload["fail_jobs"])
+                self.failing = {string(f"jobs.fail_jobs[{i}]", str(x)) for i, x in enumerate(ids)}
             return self.describe()
 
     def describe(self) -> dict[str, Any]:
-        return {"concurrent_limit": self.limit, "processing_seconds": self.processing_seconds}
+        return {
+            "concurrent_limit": self.limit,
+            "processing_seconds": self.processing_seconds,
+            "expiry_seconds": self.expiry_seconds,
+            "fail_jobs": sorted(self.failing),
+        }
+
+    def expires(self, job: dict[str, Any]) -> float:
+        """When a job's file goes away (epoch seconds)."""
+        return float(job["_created"]) + self.processing_seconds + self.expiry_seconds
 
     def new_id(self) -> int:
         self._next += 1
@@ -89,7 +114,7 @@ class JobBook:
     def status(self, job: dict[str, Any], now: float) -> str:
         elapsed = now - job["_created"]
         if elapsed >= self.processing_seconds:
-            return "SUCCESS"
+            return "FAILED" if job["id_str"] in self.failing else "SUCCESS"
         return "QUEUED" if elapsed < self.processing_seconds / 2 else "PROCESSING"
 
     def running(self, account_id: str, now: float) -> int:
@@ -112,7 +137,7 @@ class JobBook:
             done = job["_created"] + self.processing_seconds
             out["updated_at"] = format_time(dt.datetime.fromtimestamp(done, dt.UTC))
             out["url"] = f"{self.base_url}/_emulator/files/stats_job_{job['id_str']}.json.gz"
-            out["expires_at"] = format_time(dt.datetime.fromtimestamp(done, dt.UTC) + EXPIRY)
+            out["expires_at"] = format_time(dt.datetime.fromtimestamp(self.expires(job), dt.UTC))
         return out
 
 
@@ -234,7 +259,7 @@ class Jobs(Analytics):
         book, now = self.job_book, time.time()
         with book.lock:
             job = book.jobs.get(job_id)
-            if job is None or book.status(job, now) != "SUCCESS":
+            if job is None or book.status(job, now) != "SUCCESS" or now >= book.expires(job):
                 return None
             job = dict(job)
         return gzip.compress(json.dumps(self._job_result(job), separators=(",", ":")).encode(), 6)
@@ -272,3 +297,9 @@ class Jobs(Analytics):
             "data": data,
             "request": {"params": params},
         }
+
+
+async def cut_off(content: bytes) -> AsyncIterator[bytes]:
+    """A file body that stops halfway with the connection closed (the ``drop`` fault on a result file)."""
+    yield content[: len(content) // 2]
+    raise ConnectionAbortedError("drop fault: the result file's body is cut off halfway")

@@ -208,7 +208,8 @@ class AdminClient:
         )
 
     def set_jobs(self, **config: Any) -> dict[str, Any]:
-        """Analytics jobs: ``concurrent_limit`` per account and ``processing_seconds``."""
+        """Analytics jobs: ``concurrent_limit`` per account, ``processing_seconds``, ``expiry_seconds``,
+        ``fail_jobs`` (job IDs that end FAILED)."""
         return cast(dict[str, Any], self._call("PUT", "jobs", config))
 
     def set_features(self, account_id: str, features: list[str]) -> list[str]:
