@@ -104,7 +104,8 @@ with DAG(
         entities: set[str] = set()
         for path in paths:
             with ObjectStoragePath(path).open("r") as lines:
-                for line in lines:
+                # readline, not iteration: Airflow 3.0's tracked file object is not iterable.
+                for line in iter(lines.readline, ""):
                     row = json.loads(line)
                     rows += 1
                     entities.add(row["entity_id"])

@@ -8,8 +8,10 @@ the same files a user installs with. Per version, in order:
   DeprecationWarning of its own;
 - ``airflow``: a trivial ``@task`` DAG runs under ``airflow dags test`` (fresh AIRFLOW_HOME, ``airflow db
   migrate`` first), which proves the pins let Airflow itself run a task;
-- the full suite on the newest version; on the older ones ``tests/hooks`` and one end-to-end run of the
-  launch DAG (``--full`` runs the full suite everywhere, ``--short`` nowhere).
+- the full suite on the newest version; on the older ones ``tests/hooks``, one end-to-end run of the
+  launch DAG, and the analytics report (the operator, its trigger, and the daily report DAG end to end:
+  object storage and the trigger's kill handling differ between minors) (``--full`` runs the full suite
+  everywhere, ``--short`` nowhere).
 
 The steps go on after a failure so that the table shows everything; the exit status is non-zero if any
 step failed. The floor of ``apache-airflow`` in pyproject.toml must be the lowest version in the matrix:
@@ -38,6 +40,11 @@ MATRIX = ("3.0.6", "3.1.8", "3.2.2", "3.3.2")
 REPO = Path(__file__).resolve().parent.parent
 VENVS = REPO / ".venv-matrix"
 LAUNCH_TEST = "tests/dags/test_launch_dag.py::test_launch_runs_end_to_end_and_a_rerun_converges"
+REPORT_TESTS = [
+    "tests/operators/test_analytics_report.py",
+    "tests/triggers/test_analytics_trigger.py",
+    "tests/dags/test_report_dag.py::test_daily_report_writes_the_last_7_days_of_every_active_line_item",
+]
 
 # Run inside the version's venv: import every provider module, report failures and our own deprecations.
 IMPORT_CHECK = r"""
@@ -242,6 +249,7 @@ def check_version(version: str, plan: list[str], args: argparse.Namespace, uv: s
         "airflow": lambda log: smoke(venv, log),
         "hooks": lambda log: pytest(venv, log, ["tests/hooks"]),
         "launch": lambda log: pytest(venv, log, [LAUNCH_TEST]),
+        "report": lambda log: pytest(venv, log, REPORT_TESTS),
         "suite": lambda log: pytest(venv, log, []),
     }
     for name in ["install", *plan]:
@@ -300,7 +308,7 @@ def main() -> int:
             continue
         newest = version == MATRIX[-1]
         full = args.full or (newest and not args.short)
-        plan = ["imports", "airflow", *(["suite"] if full else ["hooks", "launch"])]
+        plan = ["imports", "airflow", *(["suite"] if full else ["hooks", "launch", "report"])]
         results.extend(check_version(version, plan, args, uv))
 
     passed = sum(r.ok is True for r in results)
