@@ -374,8 +374,8 @@ def report(r: dict[str, Any]) -> str:
             f"baseline (plain loop, whole files): {b['rows']:,} rows, {b['seconds']:.2f} s wall, "
             f"{b['rows_per_s']:,.0f} rows/s, client CPU {b['cpu_s']:.2f} s, "
             f"emulator CPU {b['server_cpu_s']:.2f} s, RSS growth {b['growth_mb']:.1f} MB",
-            f"operator/baseline rows/s: {r['ratio']:.2f}x wall, {r['cpu_ratio']:.2f}x per client CPU "
-            f"second; target >= {RATIO_TARGET:.2f}x wall (within 1.10x of its time): {ratio_met}",
+            f"operator/baseline rows/s: {r['ratio']:.3f}x wall, {r['cpu_ratio']:.3f}x per client CPU "
+            f"second; target >= {RATIO_TARGET:.3f}x wall (time within 1.10x of the loop's): {ratio_met}",
             f"same bytes written by both: {'yes' if r['identical_files'] else 'no'}",
         ]
     )
