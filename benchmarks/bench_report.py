@@ -288,6 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         run_operator(operator(shape, ids[:1], work / "warm-up", args.poll, **one_hour))
         seq0 = max((r["seq"] for r in admin.requests()), default=0)
+        warm_up_jobs = {j["id_str"] for j in client.list_stats_jobs()}
 
         op_run = timed(lambda: run_operator(operator(shape, ids, work / "operator", args.poll)), proc.pid)
         op_paths = [local_path(p) for p in op_run.pop("result")]
@@ -298,8 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         op_rows = sum(map(count_lines, op_paths))
 
         # The baseline reads the same finished jobs' files (their URLs from GET stats/jobs, not timed).
-        job_ids = [p.name.removeprefix("stats_job_").removesuffix(".jsonl") for p in op_paths]
-        jobs = client.list_stats_jobs(job_ids)
+        jobs = [j for j in client.list_stats_jobs() if j["id_str"] not in warm_up_jobs]
         (work / "baseline").mkdir()
         base = timed(lambda: baseline(jobs, work / "baseline", timezone), proc.pid)
         base_rows = base.pop("result")
@@ -362,9 +362,10 @@ def report(r: dict[str, Any]) -> str:
             f"({r['days']} days, {r['window'][0]} to {r['window'][1]}) = {r['expected_rows']:,} rows",
             f"rows written: {r['rows']:,} in {r['files']} files, expected {r['expected_rows']:,}: "
             f"{mark[ok['rows']]}",
-            f"jobs created: {r['jobs_created']} ({r['create_attempts']} POSTs, {r['job_polls']} polls); "
-            f"floor {r['floor_jobs']} = ceil({r['entities']}/20)={r['id_groups']} x "
-            f"ceil({r['days']}/{per_job})={r['windows']}: {mark[ok['jobs']]}",
+            f"jobs created: {r['jobs_created']} ({r['create_attempts']} POSTs, "
+            f"{r['job_polls']} GET stats/jobs); floor {r['floor_jobs']} = "
+            f"ceil({r['entities']}/20)={r['id_groups']} x ceil({r['days']}/{per_job})={r['windows']}: "
+            f"{mark[ok['jobs']]}",
             f"operator: {o['seconds']:.2f} s wall, {o['rows_per_s']:,.0f} rows/s, "
             f"client CPU {o['cpu_s']:.2f} s, emulator CPU {o['server_cpu_s']:.2f} s; of the wall time, "
             f"{o['waiting_s']:.2f} s creating and waiting for jobs (processing delay "
