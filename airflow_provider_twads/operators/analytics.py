@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["AnalyticsReportOperator"]
 
 _FORMATS = ("jsonl", "csv")
+_WRITE_CHUNK = 1 << 18
 
 
 def _object_storage_path(url: str) -> Any:
@@ -265,7 +267,7 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         folder = _object_storage_path(str(self.output_path).rstrip("/"))
         folder.mkdir(parents=True, exist_ok=True)
         paths: list[str] = []
-        for job in jobs:
+        for number, job in enumerate(jobs, 1):
             target = folder / f"stats_job_{job['id_str']}.{self.output_format}"
 
             def write(
@@ -275,7 +277,9 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
 
             # A download that fails midway starts over, and the file with it (opened "w": truncated).
             count = self.client.read_job_result(job["url"], write)
-            self.log.info("Wrote %d rows of job %s to %s", count, job["id_str"], target)
+            self.log.info(
+                "Job %d of %d: wrote %d rows of job %s to %s", number, len(jobs), count, job["id_str"], target
+            )
             paths.append(str(target))
         return paths
 
@@ -285,17 +289,26 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         from airflow_provider_twads.api.analytics_jobs import rows
 
         count = 0
+        # Rows go to a buffer that reaches the file in ~256 KiB writes: each write() on an object storage
+        # file costs a path render and a filesystem call, which per row was a third of the report's time.
+        buffer = io.StringIO()
         with target.open("w") as out:
             writer: csv.DictWriter[str] | None = None
             for row in rows(job, entities, timezone):
                 if self.output_format == "jsonl":
-                    out.write(json.dumps(row, separators=(",", ":")) + "\n")
+                    buffer.write(json.dumps(row, separators=(",", ":")))
+                    buffer.write("\n")
                 else:
                     if writer is None:
-                        writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
+                        writer = csv.DictWriter(buffer, fieldnames=list(row), extrasaction="ignore")
                         writer.writeheader()
                     writer.writerow(row)
                 count += 1
+                if buffer.tell() >= _WRITE_CHUNK:
+                    out.write(buffer.getvalue())
+                    buffer.seek(0)
+                    buffer.truncate()
+            out.write(buffer.getvalue())
         return count
 
     def on_kill(self) -> None:
