@@ -118,6 +118,7 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
         self._job_ids: list[str] = []
+        self._finished: set[str] = set()  # of _job_ids, those last seen in a terminal state
 
     # ---- creating or reattaching ---------------------------------------------------------------------
     def _jobs(self) -> list[dict[str, Any]]:
@@ -219,6 +220,7 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         jobs = self._jobs()
         ids = self._job_ids
         while True:
+            self._seen(jobs)
             done, problem = job_states(ids, jobs)
             if problem:
                 from airflow_provider_twads.api.errors import AdsApiError
@@ -311,9 +313,17 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
             out.write(buffer.getvalue())
         return count
 
+    def _seen(self, jobs: list[dict[str, Any]]) -> None:
+        from airflow_provider_twads.api.analytics_jobs import TERMINAL
+
+        self._finished = {str(j.get("id_str")) for j in jobs if j.get("status") in TERMINAL}
+
     def on_kill(self) -> None:
-        """Cancel the jobs this task created or reattached to that have not finished."""
+        """Cancel the jobs this task created or reattached to that have not finished (a finished job's file
+        stays, for the next try to reattach to)."""
         for job_id in self._job_ids:
+            if job_id in self._finished:
+                continue
             try:
                 self.client.cancel_stats_job(job_id, self.account_id)
                 self.log.info("Cancelled analytics job %s", job_id)

@@ -72,6 +72,18 @@ def test_too_many_jobs_waits_and_on_kill_cancels(emu: Any, execute: Any, tmp_pat
     assert killed.client.list_stats_jobs(killed._job_ids) == []
 
 
+def test_on_kill_leaves_finished_jobs_for_the_next_try(emu: Any, execute: Any, tmp_path: Path) -> None:
+    """Killed while writing: the finished jobs keep their files, so the next try reattaches, not recreates."""
+    emu.admin.set_jobs(processing_seconds=0)
+    task = op(tmp_path, deferrable=False)
+    execute(task)
+    task.on_kill()
+    assert [j["status"] for j in task.client.list_stats_jobs(task._job_ids)] == ["SUCCESS"]
+    assert not [r for r in emu.admin.requests() if r["method"] == "DELETE"]
+    execute(op(tmp_path, deferrable=False))
+    assert creations(emu) == 1
+
+
 def serving(emu: Any, n: int) -> list[str]:
     """``n`` new line items that served through May 2024 (so that every job has rows)."""
     created = "2024-04-01T00:00:00Z"
