@@ -31,6 +31,7 @@ from airflow_provider_twads.api.config import (
     RetryPolicy,
     parse_timeout,
 )
+from airflow_provider_twads.api.error_mapping import error_from_response
 from airflow_provider_twads.api.errors import (
     AdsApiConnectionError,
     AdsApiError,
@@ -39,7 +40,6 @@ from airflow_provider_twads.api.errors import (
     MalformedResponseError,
     RateLimitError,
     TransientError,
-    error_from_response,
 )
 from airflow_provider_twads.api.job_slots import JobSlotBook
 from airflow_provider_twads.api.notices import surface_notices

@@ -9,6 +9,7 @@ from email.utils import formatdate
 import pytest
 
 from airflow_provider_twads.api import spec
+from airflow_provider_twads.api.error_mapping import error_from_response
 from airflow_provider_twads.api.errors import (
     AccountFeatureError,
     AdsApiValidationError,
@@ -19,7 +20,6 @@ from airflow_provider_twads.api.errors import (
     NotFoundError,
     RateLimitError,
     ServerError,
-    error_from_response,
 )
 from airflow_provider_twads.api.paging import Cursor, CursorState
 from airflow_provider_twads.api.ratelimit import RateLimiter, bucket_for, parse_rate_limit_headers
