@@ -410,16 +410,17 @@ def _list_params(job_ids: Iterable[str] | None) -> list[dict[str, Any]]:
 
 
 async def alist_stats_jobs(
-    client: AsyncAdsApiClient, job_ids: Iterable[str], account_id: str | None = None
+    client: AsyncAdsApiClient, job_ids: Iterable[str] | None, account_id: str | None = None, count: int = 1000
 ) -> list[dict[str, Any]]:
     """:meth:`AnalyticsJobsMethods.list_stats_jobs` by IDs, over the async client (the trigger's).
 
     :param client: the async client.
-    :param job_ids: the jobs (200 per request).
+    :param job_ids: the jobs (200 per request); None: the account's newest jobs (one page of ``count``).
     :param account_id: the account, else the client's default.
+    :param count: the page size when ``job_ids`` is None.
     """
     out: list[dict[str, Any]] = []
-    for params in _list_params(job_ids):
+    for params in _list_params(job_ids) if job_ids is not None else [{"count": count}]:
         req = analytics_request(client.core, "stats.jobs.list", params, account_id)
         out.extend(dict(j) for j in _data(await client.send(req), req) or [])
     return out

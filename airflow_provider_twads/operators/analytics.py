@@ -121,8 +121,9 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         self._finished: set[str] = set()  # of _job_ids, those last seen in a terminal state
 
     # ---- creating or reattaching ---------------------------------------------------------------------
-    def _jobs(self) -> list[dict[str, Any]]:
-        """The report's jobs: those already created with the same parameters, the others created now."""
+    def _jobs(self) -> tuple[list[dict[str, Any]], bool]:
+        """The report's jobs: those already created with the same parameters, the others created now; and
+        whether that is all of them (False: deferrable, and the account's concurrent-job limit is full)."""
         from airflow_provider_twads.api.analytics_jobs import JobsQuery, is_expired, job_key
         from airflow_provider_twads.api.errors import AdsApiValidationError
 
@@ -160,14 +161,22 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
                 self.log.info("Reattached to analytics job %s (%s)", found["id_str"], found.get("status"))
                 job = found
             else:
-                job = self._create(params, jobs, len(planned))
-                self.log.info("Created analytics job %s", job["id_str"])
+                created = self._create(params, jobs, len(planned))
+                if created is None:  # deferrable, and the account is full: wait in the triggerer
+                    return jobs, False
+                job = created
+                self.log.info(
+                    "Created analytics job %s (%d of %d)", job["id_str"], len(jobs) + 1, len(planned)
+                )
             jobs.append(job)
             self._job_ids.append(str(job["id_str"]))
-        return jobs
+        return jobs, True
 
-    def _create(self, params: dict[str, Any], jobs: list[dict[str, Any]], total: int) -> dict[str, Any]:
-        """Create one job once the account has a free slot, as the jobs endpoints last announced it.
+    def _create(
+        self, params: dict[str, Any], jobs: list[dict[str, Any]], total: int
+    ) -> dict[str, Any] | None:
+        """Create one job once the account has a free slot, as the jobs endpoints last announced it; when
+        deferrable, None instead of waiting here (the triggerer waits, and the task resumes to go on).
 
         ``TOO_MANY_JOBS`` stays handled: other writers on the account take slots between our reads.
         """
@@ -183,6 +192,8 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
                     if not is_too_many_jobs(err):
                         raise
                     self.log.warning("Concurrent-job limit reached by another writer (%s)", err)
+            if self.deferrable:
+                return None
             self._wait_for_slot(jobs, total)
 
     def _wait_for_slot(self, jobs: list[dict[str, Any]], total: int) -> None:
@@ -217,8 +228,27 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
         """
         from airflow_provider_twads.api.analytics_jobs import job_states
 
-        jobs = self._jobs()
+        jobs, complete = self._jobs()
         ids = self._job_ids
+        if not complete:
+            from airflow_provider_twads.api.analytics_jobs import TERMINAL
+            from airflow_provider_twads.triggers.analytics import AnalyticsJobsTrigger
+
+            self.log.info(
+                "%d jobs created or reattached; the account's concurrent-job limit is full: waiting in the "
+                "triggerer for a free slot, then creating the rest",
+                len(ids),
+            )
+            self.defer(
+                trigger=AnalyticsJobsTrigger(
+                    job_ids=[str(j["id_str"]) for j in jobs if j.get("status") not in TERMINAL],
+                    twitter_ads_conn_id=self.twitter_ads_conn_id,
+                    account_id=self.account_id,
+                    poll_interval=self.poll_interval,
+                    until_slot=True,
+                ),
+                method_name="execute_after_slot",
+            )
         while True:
             self._seen(jobs)
             done, problem = job_states(ids, jobs)
@@ -242,6 +272,20 @@ class AnalyticsReportOperator(AdsApiHookMixin, BaseOperator):
                 )
             time.sleep(self.poll_interval)
             jobs = self.client.list_stats_jobs(ids, self.account_id)
+
+    @fail_fast_on_deterministic_errors
+    def execute_after_slot(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
+        """Resume when the account has room again: reattach to the jobs created so far, create the rest.
+
+        :param context: the task context.
+        :param event: the trigger's event (``{"status": "slot"}``).
+        """
+        from airflow_provider_twads.api.errors import AdsApiError
+
+        if not isinstance(event, dict) or event.get("status") != "slot":
+            message = event.get("message") if isinstance(event, dict) else None
+            raise AdsApiError(f"Waiting for a free analytics job slot failed: {message or event!r}")
+        return self.execute(context)
 
     @fail_fast_on_deterministic_errors
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:

@@ -50,12 +50,15 @@ class AnalyticsJobsTrigger(BaseTrigger):
     """Wait for analytics jobs to finish; cancel the unfinished ones when the deferred task is killed.
 
     Events: ``{"status": "success", "jobs": [...]}`` (every job SUCCESS, as listed), ``{"status":
-    "failed", "jobs", "message"}`` (some job FAILED or disappeared), ``{"status": "error", "message"}``.
+    "failed", "jobs", "message"}`` (some job FAILED or disappeared), ``{"status": "error", "message"}``;
+    with ``until_slot``, ``{"status": "slot"}`` as soon as the account can take another job.
 
     :param job_ids: the jobs.
     :param twitter_ads_conn_id: the connection.
     :param account_id: the ad account (``None``: the connection's default).
     :param poll_interval: seconds between polls.
+    :param until_slot: wait only until the account's concurrent-job limit has room (one of ``job_ids``
+        finished, or ``X-Concurrent-Job-Limit-Remaining`` above 0), for a report that has more jobs to create.
     """
 
     def __init__(
@@ -64,12 +67,14 @@ class AnalyticsJobsTrigger(BaseTrigger):
         twitter_ads_conn_id: str = DEFAULT_CONN_ID,
         account_id: str | None = None,
         poll_interval: float = 30.0,
+        until_slot: bool = False,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Airflow's BaseTrigger.__init__ is unannotated
         self.job_ids = job_ids
         self.twitter_ads_conn_id = twitter_ads_conn_id
         self.account_id = account_id
         self.poll_interval = poll_interval
+        self.until_slot = until_slot
         # What a kill cancels: the jobs not seen finished yet; none once an event has gone out.
         self._unfinished = [str(i) for i in job_ids]
 
@@ -82,6 +87,7 @@ class AnalyticsJobsTrigger(BaseTrigger):
                 "twitter_ads_conn_id": self.twitter_ads_conn_id,
                 "account_id": self.account_id,
                 "poll_interval": self.poll_interval,
+                "until_slot": self.until_slot,
             },
         )
 
@@ -116,11 +122,24 @@ class AnalyticsJobsTrigger(BaseTrigger):
 
         while True:
             try:
-                jobs = await alist_stats_jobs(client, self.job_ids, self.account_id)
+                # With no job of its own to watch, one short listing of the account reads the budget.
+                ids = self.job_ids if self.job_ids or not self.until_slot else None
+                jobs = await alist_stats_jobs(client, ids, self.account_id, count=1)
             except AdsApiError as err:  # retries and 429 waits are the client's
                 return TriggerEvent({"status": "error", "message": str(err)})
+            if ids is None:
+                jobs = []
             listed = {str(j.get("id_str") or j.get("id")): j.get("status") for j in jobs}
             self._unfinished = [i for i in self._unfinished if listed.get(i) not in TERMINAL and i in listed]
+            if self.until_slot:
+                slots = client.core.job_slots.get(client.core.resolve_account(self.account_id))
+                if any(status in TERMINAL for status in listed.values()) or (slots and slots.remaining > 0):
+                    return TriggerEvent({"status": "slot"})
+                self.log.info(
+                    "The account's concurrent-job limit is full; next check in %.0f s", self.poll_interval
+                )
+                await asyncio.sleep(self.poll_interval)
+                continue
             done, problem = job_states(self.job_ids, jobs)
             if problem:
                 return TriggerEvent({"status": "failed", "jobs": jobs, "message": problem})

@@ -84,6 +84,39 @@ def test_on_kill_leaves_finished_jobs_for_the_next_try(emu: Any, execute: Any, t
     assert creations(emu) == 1
 
 
+def trigger_event(deferred: TaskDeferred) -> dict[str, Any]:
+    """Run the deferral's trigger to its one event, in an event loop, against the emulator."""
+    import asyncio
+
+    async def first() -> dict[str, Any]:
+        (payload,) = [event.payload async for event in deferred.trigger.run()]  # exactly one event
+        return payload
+
+    return asyncio.run(first())
+
+
+def test_a_full_account_is_waited_out_in_the_triggerer(emu: Any, execute: Any, tmp_path: Path) -> None:
+    """Deferrable: no worker sleeps for a slot; the task defers until one frees, then creates the rest."""
+    emu.admin.set_jobs(concurrent_limit=1, processing_seconds=0.3)
+    task = op(tmp_path, entity_ids=[f"li{i}" for i in range(21)], deferrable=True)  # two jobs, one slot
+
+    with pytest.raises(TaskDeferred) as waiting:
+        execute(task)
+    assert waiting.value.method_name == "execute_after_slot"
+    assert waiting.value.trigger.until_slot and len(waiting.value.trigger.job_ids) == 1
+    assert creations(emu) == 1
+    event = trigger_event(waiting.value)
+    assert event == {"status": "slot"}
+
+    with pytest.raises(TaskDeferred) as processing:
+        task.execute_after_slot({}, event)  # reattaches to the first job, creates the second
+    assert not processing.value.trigger.until_slot and len(processing.value.trigger.job_ids) == 2
+    paths = task.execute_complete({}, trigger_event(processing.value))
+
+    assert len(paths) == 2 and creations(emu) == 2
+    assert too_many_jobs_answers(emu) == 0
+
+
 def serving(emu: Any, n: int) -> list[str]:
     """``n`` new line items that served through May 2024 (so that every job has rows)."""
     created = "2024-04-01T00:00:00Z"

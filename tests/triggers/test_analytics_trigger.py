@@ -78,6 +78,16 @@ def test_one_success_event_once_the_jobs_have_processed(emu: Any, client: Any) -
     assert {r["method"] for r in emu.admin.requests() if r["seq"] > start} == {"GET"}  # no side effects
 
 
+def test_until_slot_fires_when_another_writers_job_frees_the_account(emu: Any, client: Any) -> None:
+    """No job of its own: the trigger watches the account's budget (the jobs listing's headers)."""
+    emu.admin.set_jobs(concurrent_limit=1, processing_seconds=0.4)
+    create_jobs(client, 1)  # another writer fills the account
+    since = last_seq(emu)
+    assert first_event(trigger([], until_slot=True)) == {"status": "slot"}
+    assert len(jobs_requests(emu, since, "GET")) >= 2, "it waited for the slot, polling"
+    assert not jobs_requests(emu, since, "POST"), "a trigger never creates jobs"
+
+
 def test_a_failed_job_is_a_failed_event(emu: Any, client: Any) -> None:
     emu.admin.set_jobs(processing_seconds=0.2)
     ids = create_jobs(client, 2)
