@@ -53,7 +53,7 @@ def _window(logical: dt.datetime, timezone: str) -> tuple[str, str, str]:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seq(admin: Any) -> int:
@@ -75,6 +75,13 @@ def _xcom(api: AirflowApi, run_id: str, task_id: str) -> Any:
     )
     value = entry.get("value")
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _event(line: str) -> str:
+    """A log line's message: the ``event`` of a JSON line, else the line."""
+    with contextlib.suppress(ValueError, AttributeError):
+        return str(json.loads(line)["event"])[:200]
+    return line.strip()[:200]
 
 
 def _trigger_logs(deployment: Deployment, run_id: str) -> str:
@@ -101,14 +108,17 @@ def check_daily_report(
     client = _client(emu_url)
     try:
         timezone = client.get_account().get("timezone") or "UTC"
-        midnight = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         api.wait_for_dag(DAG_ID)
+        # The tick the scheduler would run on unpausing (the last midnight UTC): the first run takes it.
+        tick = api.call("GET", f"dags/{DAG_ID}").get("next_dagrun_logical_date")
+        midnight = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        logical = dt.datetime.fromisoformat(tick) if tick else midnight
         with _processing_delay(admin):
             admin.set_jobs(processing_seconds=DEFERS_SECONDS)
-            _check_deferred_report(checks, api, deployment, admin, client, midnight, timezone)
+            _check_deferred_report(checks, api, deployment, admin, client, logical, timezone)
             admin.set_jobs(processing_seconds=KILLED_SECONDS)
             _check_kill_cancels_jobs(
-                checks, api, deployment, admin, client, midnight - dt.timedelta(days=1), timezone
+                checks, api, deployment, admin, client, logical - dt.timedelta(days=1), timezone
             )
     finally:
         client.close()
@@ -156,7 +166,7 @@ def _check_deferred_report(
         f"{report.get('state')}",
     )
     triggered = _trigger_logs(deployment, run_id)
-    polled = [line.strip()[:200] for line in triggered.splitlines() if "Analytics jobs:" in line]
+    polled = [_event(line) for line in triggered.splitlines() if "Analytics jobs:" in line]
     checks.expect(
         "the AnalyticsJobsTrigger ran in the triggerer",
         "AnalyticsJobsTrigger" in triggered or bool(polled),
