@@ -87,8 +87,9 @@ def _event(line: str) -> str:
 def _trigger_logs(deployment: Deployment, run_id: str) -> str:
     """The trigger's own log files of ``report`` in this run, then the triggerer's component log."""
     folder = deployment.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}" / f"task_id={TASK}"
-    own = "".join(f.read_text(errors="replace") for f in sorted(folder.glob("*.trigger.*.log")))
-    return own + deployment.log("triggerer")
+    # Joined by newlines: a log file need not end with one.
+    own = [f.read_text(errors="replace") for f in sorted(folder.glob("*.trigger.*.log"))]
+    return "\n".join([*own, deployment.log("triggerer")])
 
 
 @contextlib.contextmanager
