@@ -240,9 +240,7 @@ def _check_kill_cancels_jobs(
     took = time.monotonic() - marked
     triggered = _trigger_logs(deployment, run_id)
     on_kill = "invoking on_kill" in triggered
-    said = next(
-        (line.strip()[:200] for line in triggered.splitlines() if "cancelled analytics jobs" in line), ""
-    )
+    said = next((_event(line) for line in triggered.splitlines() if "cancelled analytics jobs" in line), "")
     checks.expect(
         f"marked failed while deferred: its {len(ours)} job(s) cancelled within {CANCEL_TIMEOUT} s",
         bool(ours) and not listed and cancelled >= set(ours),
