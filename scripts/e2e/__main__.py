@@ -4,9 +4,12 @@ Starts the emulator and a real Airflow (api-server, scheduler, dag-processor, tr
 PostgreSQL when it can run here, else SQLite) on a temporary AIRFLOW_HOME with ``dags_examples/`` as the
 DAGs folder; triggers the launch DAG through the REST API with no logical date and checks the run, the
 sensor's deferral and the emulator's end state; triggers it again from the CLI (it must converge); runs a
-launch whose Tweet is rejected (it must end failed, its line item removed); then drives headless Chromium
-through the connection form. Prints a summary; exits non-zero on any failed check. Everything it started
-is stopped on the way out, on failure and Ctrl-C too. ``--no-browser`` skips the browser part.
+launch whose Tweet is rejected (it must end failed, its line item removed); runs the daily analytics
+report, whose ``report`` task defers to the triggerer while the emulator's jobs process (its files must
+match the active line items and ``summarize``'s XCom), and marks a second report failed while deferred (the
+trigger's ``on_kill`` must cancel its jobs); then drives headless Chromium through the connection form.
+Prints a summary; exits non-zero on any failed check. Everything it started is stopped on the way out, on
+failure and Ctrl-C too. ``--no-browser`` skips the browser part.
 """
 
 from __future__ import annotations
@@ -90,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
                     check_launch_without_logical_date(checks, api, deployment, admin)
                 with checks.step("a launch with a rejected Tweet"):
                     check_rejected_launch_rolls_back(checks, api, admin)
+                with checks.step("the daily report: deferred, then killed while deferred"):
+                    from scripts.e2e.report import check_daily_report
+
+                    check_daily_report(checks, api, deployment, admin, emu_url)
                 if not args.no_browser:
                     from scripts.e2e.browser import check_connection_form
 
