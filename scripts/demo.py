@@ -62,8 +62,30 @@ def _ids(state: dict[str, Any], kind: str) -> set[str]:
     return {e["id"] for e in state.get(kind, [])}
 
 
+def _delivery(log_path: Path) -> str:
+    """What the monitoring step (``watch_delivery``) said, from the run's log."""
+    import re
+
+    said = "not reached"
+    for line in log_path.read_text(errors="replace").splitlines():
+        for marker in (
+            "Delivery condition met",
+            "Deadline ",
+            "the flight ended at",
+            "Waiting for impressions",
+        ):
+            if marker in line:
+                said = line[line.index(marker) :]
+    # Drop the structured-log tail (" [logger] loc=...") that follows the message.
+    return re.split(r"\s+\[[\w.]+\]", said, maxsplit=1)[0].strip()
+
+
 def _summary(
-    before: dict[str, Any], state: dict[str, Any], requests_log: list[dict[str, Any]], seconds: float
+    before: dict[str, Any],
+    state: dict[str, Any],
+    requests_log: list[dict[str, Any]],
+    seconds: float,
+    delivery: str = "",
 ) -> str:
     seeded = _ids(before, "line_items")
     line_items = [li for li in state.get("line_items", []) if li["id"] not in seeded]
@@ -89,6 +111,8 @@ def _summary(
         )
     out.append(f"targeting criteria attached: {len(criteria)}")
     out.append(f"promoted Tweets: {len(tweets)}  approval: {dict(approvals)}")
+    if delivery:
+        out.append(f"delivery watch: {delivery}")
     calls = ", ".join(f"{kind}: {n}" for kind, n in sorted(by_kind.items()))
     out.append(f"HTTP calls to the Ads API: {len(requests_log)}  ({calls})")
     out.append(f"time taken: {seconds:.1f} s")
@@ -132,7 +156,7 @@ def main() -> int:
         state = emu.admin.state()
         requests_log = emu.admin.requests()[seen_requests:]
 
-    print(_summary(before, state, requests_log, time.monotonic() - started))
+    print(_summary(before, state, requests_log, time.monotonic() - started, _delivery(log_path)))
     if rc != 0:
         print(f"\nthe DAG run FAILED (exit {rc}); see {log_path}", file=sys.stderr)
         return rc
