@@ -14,10 +14,10 @@ What it does, for one launch day (see "Which launch a run makes" below):
 6. ``activate``: the line item goes ACTIVE and starts spending.
 7. ``watch_from`` + ``watch_delivery`` (monitoring): a deferrable sensor over the line item's stats that
    succeeds at its first impression and fails, naming the line item, when it has none
-   ``deliver_within_hours`` (param) after it could first serve (the activation, or the flight's start if
-   later). A line item that does not deliver spends nothing, so it stays ACTIVE; the red run says to check
-   its bid, targeting and Tweets. A launch whose flight has already ended (a backfill) has nothing to watch:
-   the watch is skipped.
+   ``deliver_within_hours`` (param) after the activation. A line item that does not deliver spends nothing,
+   so it stays ACTIVE; the red run says to check its bid, targeting and Tweets. The watch is skipped when
+   the flight is not running: ended (a backfill), or not started yet (a ``launch_date`` ahead: the run ends
+   instead of waiting days for the flight, which would hold back the DAG's next runs).
 8. ``rollback`` (the teardown of ``plan_launch``): runs once every step above has finished, whatever their
    outcome. If the launch did not go ACTIVE it deletes the line item (targeting and promoted Tweets go with
    it); it finds it by name, so it also cleans up after a create whose response was lost. It never deletes
@@ -154,8 +154,8 @@ with DAG(
             6,
             type="number",
             exclusiveMinimum=0,
-            description="Fail the run when the live line item has no impression this many hours after it "
-            "could first serve.",
+            description="Fail the run when the line item has no impression this many hours after its "
+            "activation (no watch when its flight is not running).",
         ),
     },
     tags=["twads", "example"],
@@ -243,15 +243,19 @@ with DAG(
 
     @task
     def watch_from(start_time: str, end_time: str) -> str:
-        """When the live line item can first serve: now (it was just activated) or its flight's start, if
-        later. Skips the watch when the flight has already ended (a backfilled launch)."""
+        """When the live line item can first serve: now, as it was just activated. Skips the watch when its
+        flight is not running: ended (a backfilled launch) or not started (a launch planned ahead, whose
+        run would otherwise stay open until then and hold back the DAG's next runs)."""
         from airflow.providers.common.compat.sdk import AirflowSkipException  # every Airflow 3
 
         now = pendulum.now("UTC")
-        start, end = pendulum.parse(start_time), pendulum.parse(end_time)
-        if end <= now:
+        if pendulum.parse(end_time) <= now:
             raise AirflowSkipException(f"the flight ended at {end_time}: no delivery to watch")
-        return max(now, start).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if pendulum.parse(start_time) > now:
+            raise AirflowSkipException(
+                f"the flight starts at {start_time}: nothing can deliver before then, no watch in this run"
+            )
+        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     live_from = watch_from(plan["start_time"], plan["end_time"])
     watch_delivery = AdsDeliverySensor(
@@ -266,8 +270,8 @@ with DAG(
         # Stats read from the account's analytics budget (250 per 15 minutes): every 10 minutes is plenty
         # for "has it started"; the first check runs at once, in the worker.
         poke_interval=10 * 60,
-        # The flight may start up to a week after the activation (a launch planned ahead).
-        timeout=(FLIGHT_DAYS + 1) * 24 * 60 * 60,
+        # A backstop: the sensor fails by within_hours; this only bounds a very large deliver_within_hours.
+        timeout=FLIGHT_DAYS * 24 * 60 * 60,
     )
 
     @task(pool=WRITES_POOL)

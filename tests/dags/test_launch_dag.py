@@ -118,16 +118,33 @@ def test_a_launch_whose_flight_runs_now_is_watched_until_it_delivers(emu: Any, a
     assert f"{item['id']}: " in out.split("Delivery condition met", 1)[1].splitlines()[0]
 
 
-def test_a_backfilled_launch_skips_the_watch(emu: Any, airflow_db: Path) -> None:
-    """A flight that has ended cannot deliver: the watch is skipped and the run succeeds."""
+@pytest.mark.parametrize(
+    ("launch_date", "said"),
+    [
+        ("2026-10-05", "no delivery to watch"),  # backfilled: the flight has ended
+        ("2099-01-05", "nothing can deliver before then"),  # planned ahead: not started yet
+    ],
+)
+def test_a_launch_whose_flight_is_not_running_skips_the_watch(
+    emu: Any, airflow_db: Path, launch_date: str, said: str
+) -> None:
+    """Nothing can deliver outside the flight: the watch is skipped at once and the run succeeds (a run
+    waiting for a flight weeks ahead would hold back the DAG's next runs)."""
+    from datetime import UTC, datetime
+
     emu.admin.set_approval({"status": "ACCEPTED", "after_seconds": 1})
     seq = max((r["seq"] for r in emu.admin.requests()), default=0)
+    today = datetime.now(UTC).date().isoformat()
 
-    run = run_dag(emu, "twads_campaign_launch", "2026-10-05", conf={"name_prefix": "backfilled"})
+    run = run_dag(
+        emu, "twads_campaign_launch", today, conf={"name_prefix": "not-running", "launch_date": launch_date}
+    )
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    assert "no delivery to watch" in run.stdout + run.stderr
+    assert said in run.stdout + run.stderr
     assert not [r for r in emu.admin.requests(seq) if "/stats/accounts/" in r["path"]]
+    (item,) = [li for li in emu.admin.state()["line_items"] if li["name"] == f"not-running {launch_date}"]
+    assert item["entity_status"] == "ACTIVE", "the launch itself went through"
 
 
 def test_launch_under_faults_ends_in_the_same_state(emu: Any, airflow_db: Path) -> None:
