@@ -154,6 +154,23 @@ class DeliveryCondition:
         fields["threshold"] = Threshold(**fields["threshold"])
         return cls(**fields)
 
+    def stats_request(self, now: datetime) -> dict[str, Any]:
+        """The stats read of one check at ``now``: keyword arguments of ``client.get_stats`` and of
+        :func:`~airflow_provider_twads.api.analytics.astats` (an HOUR series over :func:`stats_window`).
+
+        :param now: the current time.
+        """
+        start, end = stats_window(datetime.fromisoformat(self.start_time.replace("Z", "+00:00")), now)
+        return {
+            "entity": self.entity,
+            "entity_ids": self.entity_ids,
+            "start_time": start,
+            "end_time": end,
+            "metric_groups": [self.threshold.metric_group],
+            "granularity": "HOUR",
+            "placement": self.placement,
+        }
+
     def describe(self) -> str:
         """E.g. ``impressions > 0 for every LINE_ITEM``."""
         scope = f"for every {self.entity}" if self.each else f"summed over the {self.entity} entities"

@@ -161,21 +161,11 @@ class AdsDeliverySensor(AdsApiHookMixin, BaseSensorOperator):
         :param context: the task context.
         """
         from airflow_provider_twads.api.analytics import totals
-        from airflow_provider_twads.delivery import judge, stats_window
+        from airflow_provider_twads.delivery import judge
 
         condition = self.condition(context)
         now = datetime.now(UTC)
-        start, end = stats_window(datetime.fromisoformat(condition.start_time.replace("Z", "+00:00")), now)
-        response = self.client.get_stats(
-            condition.entity,
-            condition.entity_ids,
-            start,
-            end,
-            metric_groups=[condition.threshold.metric_group],
-            granularity="HOUR",
-            placement=condition.placement,
-        )
-        result = judge(condition, totals(response), now)
+        result = judge(condition, totals(self.client.get_stats(**condition.stats_request(now))), now)
         self.log.info("%s", result.message)
         if result.expired:
             raise AirflowFailException(result.message)

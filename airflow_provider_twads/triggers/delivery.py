@@ -1,10 +1,11 @@
 """The async trigger behind :class:`~airflow_provider_twads.sensors.delivery.AdsDeliverySensor` (deferrable).
 
-It reads synchronous stats through the hook's async client
-(:func:`~airflow_provider_twads.api.analytics.astats`: the same planning and merging as the sync
-client), judges them with the sensor's
-:func:`~airflow_provider_twads.delivery.judge`, and sleeps between polls. It writes nothing. A 429 that
-still comes through is waited out until the announced reset (never past its deadline).
+It reads synchronous stats through the triggerer's shared client of the connection (:mod:`._shared`: one
+client per connection and process, reads paced together with the other triggers') with
+:func:`~airflow_provider_twads.api.analytics.astats` (the same planning and merging as the sync client),
+judges them with the sensor's :func:`~airflow_provider_twads.delivery.judge`, and sleeps between polls. It
+writes nothing. A 429 that still comes through is waited out until the announced reset (never past its
+deadline).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_twads.connection import DEFAULT_CONN_ID
-from airflow_provider_twads.delivery import DeliveryCondition, delivery_event, judge, stats_window
+from airflow_provider_twads.delivery import DeliveryCondition, delivery_event, judge
 
 __all__ = ["AdsDeliveryTrigger"]
 
@@ -70,30 +71,22 @@ class AdsDeliveryTrigger(BaseTrigger):
         """Poll until done; yields exactly one event."""
         from airflow_provider_twads.api.analytics import astats, totals
         from airflow_provider_twads.api.errors import AdsApiError, RateLimitError
-        from airflow_provider_twads.hooks.ads_api import AdsApiHook
+        from airflow_provider_twads.triggers._shared import registry
 
+        shared = registry()
         try:
             condition = DeliveryCondition.from_dict(self.condition)
-            hook = AdsApiHook(twitter_ads_conn_id=self.twitter_ads_conn_id, account_id=self.account_id)
-            client = await hook.aget_async_client()
+            entry = await shared.acquire(self.twitter_ads_conn_id, self.poll_interval)
         except Exception as err:
             yield TriggerEvent(delivery_event("error", message=f"Could not start the delivery check: {err}"))
             return
-        start = datetime.fromisoformat(condition.start_time.replace("Z", "+00:00"))
+        client = entry.client
         try:
             while True:
                 now = datetime.now(UTC)
-                begin, end = stats_window(start, now)
                 try:
                     response = await astats(
-                        client,
-                        condition.entity,
-                        condition.entity_ids,
-                        begin,
-                        end,
-                        metric_groups=[condition.threshold.metric_group],
-                        granularity="HOUR",
-                        placement=condition.placement,
+                        client, **condition.stats_request(now), account_id=self.account_id
                     )
                 except RateLimitError as err:
                     wait = max(1.0, (err.reset_at or time.time() + self.poll_interval) - time.time())
@@ -128,4 +121,4 @@ class AdsDeliveryTrigger(BaseTrigger):
                     wait = min(wait, max(1.0, (due - datetime.now(UTC)).total_seconds()))
                 await asyncio.sleep(wait)
         finally:
-            await client.aclose()
+            await shared.release(entry)

@@ -159,3 +159,34 @@ def test_judge_without_a_deadline_keeps_waiting() -> None:
     cond = DeliveryCondition(("a", "b"), Threshold("spend", ">=", 10), "2024-05-01T00:00:00Z")
     result = judge(cond, {"a": {"billed_charge_local_micro": 12}}, datetime.now(UTC))
     assert not result.done and not result.expired and "b: no activity" in result.message
+
+
+def test_delivery_triggers_of_one_connection_share_the_triggerers_client(emu: Any, paused: str) -> None:
+    """Like the cursor triggers: one client per connection and triggerer, closed by the last to leave."""
+    from airflow_provider_twads.delivery import DeliveryCondition, Threshold
+    from airflow_provider_twads.triggers._shared import registry
+
+    condition = DeliveryCondition(
+        entity_ids=(paused,),  # never serves: the triggers keep polling until cancelled
+        threshold=Threshold("impressions", ">", 0),
+        start_time=hour(1).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+    async def run() -> tuple[int, int, Any]:
+        triggers = [AdsDeliveryTrigger(condition=condition.to_dict(), poll_interval=0.05) for _ in range(3)]
+        tasks = [asyncio.ensure_future(t.run().__anext__()) for t in triggers]
+        stats = 0
+        while stats < 3:  # every trigger has read once
+            await asyncio.sleep(0.05)
+            stats = sum(1 for r in emu.admin.requests() if "/stats/accounts/" in r["path"])
+        shared = registry()
+        (entry,) = shared.clients.values()
+        users = entry.users
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return users, len(shared.clients), entry
+
+    users, clients_left, entry = asyncio.run(run())
+    assert users == 3, "one client serves the three triggers"
+    assert clients_left == 0 and entry.users == 0 and entry.client._http is None
